@@ -1,0 +1,21 @@
+"""Test settings: real PostgreSQL and Redis (never SQLite), quiet logs, fast password hashing."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOG_LEVEL = env("LOG_LEVEL", default="WARNING")
+LOGGING["root"]["level"] = LOG_LEVEL  # noqa: F405
+# Static files come from the app directories (no collectstatic in development and tests).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,1 @@
+"""Structured logs, request ids, health and readiness, worker heartbeat."""

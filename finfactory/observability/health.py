@@ -1,0 +1,111 @@
+"""Liveness (`/healthz`) and readiness (`/readyz`) probes.
+
+They are answered by middleware placed before host validation, tenant routing and URL
+resolution, so a load balancer probing by IP address or an unknown Host header gets an answer.
+"""
+
+import json
+import time
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import HttpResponse
+from kombu import Connection
+
+from finfactory.observability.heartbeat import worker_heartbeat_age
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def check_database(timeout: float) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        # A broken connection must not be reused by the next request of this worker.
+        connection.close()
+        raise
+
+
+def check_redis(timeout: float) -> None:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def check_broker(timeout: float) -> None:
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout) as broker:
+        broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+
+
+CHECKS: dict[str, Callable[[float], None]] = {
+    "database": check_database,
+    "redis": check_redis,
+    "broker": check_broker,
+}
+
+
+def run_checks() -> dict[str, dict]:
+    timeout = settings.READINESS_TIMEOUT_SECONDS
+    results: dict[str, dict] = {}
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            check(timeout)
+        except Exception as exc:  # any failure means "not ready"; the reason is reported
+            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        else:
+            results[name] = {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+    return results
+
+
+def _json(status: int, body: dict, content_type: str = "application/json") -> HttpResponse:
+    response = HttpResponse(json.dumps(body), status=status, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def healthz(request) -> HttpResponse:
+    return _json(200, {"status": "ok"})
+
+
+def readyz(request) -> HttpResponse:
+    checks = run_checks()
+    worker = {"last_heartbeat_seconds_ago": worker_heartbeat_age(), "affects_readiness": False}
+    failed = sorted(name for name, result in checks.items() if not result["ok"])
+    if not failed:
+        return _json(200, {"status": "ok", "checks": checks, "worker": worker})
+    return _json(
+        503,
+        {
+            "type": "about:blank",
+            "title": "Service Unavailable",
+            "status": 503,
+            "code": "not_ready",
+            "detail": f"Unreachable: {', '.join(failed)}.",
+            "failed": failed,
+            "checks": checks,
+            "worker": worker,
+            "request_id": getattr(request, "request_id", None),
+        },
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class HealthCheckMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = PROBES.get(request.path)
+        if probe is not None and request.method in ("GET", "HEAD"):
+            return probe(request)
+        return self.get_response(request)

@@ -1,0 +1,1 @@
+"""Tenants (one PostgreSQL schema each) and the host names that route to them."""

@@ -1,0 +1,25 @@
+"""Resolve the tenant of a browser request from its host name."""
+
+import structlog
+from django.db import connection
+from django_tenants.middleware.main import TenantMainMiddleware
+
+
+class TenantHostMiddleware(TenantMainMiddleware):
+    """django-tenants' host routing, plus the tenant bound to every log line of the request.
+
+    A host that is no tenant's domain is served from the public schema with the public URL
+    configuration (platform admin, product API); API calls then pick their tenant from the API
+    key. `request.tenant` is always set, to the public placeholder tenant in that case.
+    """
+
+    def process_request(self, request):
+        response = super().process_request(request)
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None:
+            structlog.contextvars.bind_contextvars(tenant=tenant.schema_name)
+        return response
+
+    def no_tenant_found(self, request, hostname):
+        request.tenant = connection.tenant  # django-tenants' placeholder for the public schema
+        self.setup_url_routing(request=request, force_public=True)
