@@ -35,13 +35,14 @@ run: venv
 	@$(DEVENV) $(MAKE) --no-print-directory _run
 
 _run:
-	DJANGO_SETTINGS_MODULE=config.settings.dev python manage.py migrate_schemas --noinput -v 0
+	DJANGO_SETTINGS_MODULE=config.settings.dev python manage.py migrate_platform -v 0
 	@echo ""
 	@echo "  FinFactory is starting (Ctrl-C stops everything):"
 	@echo "    API          http://127.0.0.1:$(PORT)/v1/"
 	@echo "    API docs     http://127.0.0.1:$(PORT)/v1/docs"
 	@echo "    Admin        http://127.0.0.1:$(PORT)/admin/"
 	@echo "    Health       http://127.0.0.1:$(PORT)/healthz  http://127.0.0.1:$(PORT)/readyz"
+	@DJANGO_SETTINGS_MODULE=config.settings.dev python manage.py ensure_demo_tenant
 	@echo ""
 	DJANGO_SETTINGS_MODULE=config.settings.dev HOST=127.0.0.1 PORT=$(PORT) honcho start -f Procfile -p $(PORT)
 
@@ -55,6 +56,7 @@ _test:
 	DJANGO_SETTINGS_MODULE=config.settings.prod \
 	  SECRET_KEY="$$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	  ALLOWED_HOSTS=api.finfactory.example \
+	  ENCRYPTION_KEYS="$$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 	  python manage.py check --deploy --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.test python manage.py spectacular --validate --fail-on-warn --file /dev/null
@@ -66,7 +68,7 @@ lint: venv
 	lint-imports --config importlinter.ini
 
 migrate: venv
-	@$(DEVENV) python manage.py migrate_schemas --noinput
+	@$(DEVENV) python manage.py migrate_platform
 
 shell: venv
 	@$(DEVENV) python manage.py shell

@@ -10,3 +10,6 @@ urlpatterns = [
     path("", include("config.urls_api")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "finfactory.api.views.not_found"
+handler500 = "finfactory.api.views.server_error"

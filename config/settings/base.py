@@ -16,6 +16,9 @@ for env_file in (BASE_DIR / ".local" / "services.env", BASE_DIR / ".env"):
         env.read_env(str(env_file))
 
 SECRET_KEY = env("SECRET_KEY")  # required; dev and test settings provide a local-only default
+# Fernet keys for data encrypted at rest, newest first (finfactory.crypto). Generate one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -23,9 +26,16 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # --- Tenancy (django-tenants, one PostgreSQL schema per tenant) -----------------------------
 # The split is recorded in docs/adr/0002-shared-and-tenant-apps.md.
 SHARED_APPS = [
-    "django_tenants",
+    # finfactory.platform comes before django_tenants so that its create_tenant command (clone the
+    # template schema, issue the first API key) is the one manage.py runs.
+    "finfactory.platform",
     "finfactory.tenancy",
+    "django_tenants",
+    "finfactory.apikeys",
     "finfactory.observability",
+    # Platform operations (tenant creation, platform keys) are audited and idempotent too.
+    "finfactory.audit",
+    "finfactory.idempotency",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -44,6 +54,9 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    "finfactory.audit",
+    "finfactory.idempotency",
+    "finfactory.backoffice",
     # Bounded contexts (contexts.<name>) are appended here as they land.
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -56,11 +69,15 @@ ROOT_URLCONF = "config.urls_tenant"
 # API calls choose their tenant by API key, not by host: an unknown host is served the public
 # URL configuration instead of a 404.
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
+# New tenants are cloned from this migrated schema instead of running every migration.
+TENANT_BASE_SCHEMA = "tenant_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
     "finfactory.observability.middleware.RequestIdMiddleware",
     "finfactory.observability.health.HealthCheckMiddleware",
+    "finfactory.api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "finfactory.tenancy.middleware.TenantHostMiddleware",
@@ -136,6 +153,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "finfactory.observability.tasks.worker_heartbeat",
         "schedule": 30.0,
     },
+    "idempotency-purge": {
+        "task": "finfactory.idempotency.tasks.purge_expired_records",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
@@ -159,23 +180,45 @@ STORAGES = {
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "finfactory.api.schema.ProblemAwareAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["finfactory.api.parsers.StrictJSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["finfactory.apikeys.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["finfactory.apikeys.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["finfactory.apikeys.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "finfactory.api.pagination.CursorPagination",
+    "EXCEPTION_HANDLER": "finfactory.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "URL_FORMAT_OVERRIDE": None,
 }
+API_MAX_BODY_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Requests per API key and scope (sliding window); a tenant's `rate_limits` overrides by scope.
+API_RATE_LIMITS = {"default": env("API_RATE_LIMIT_DEFAULT", default="100/s")}
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "FinFactory API",
     "DESCRIPTION": "The unified product API of the FinFactory platform.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+PROBLEM_TYPE_BASE_URL = env("PROBLEM_TYPE_BASE_URL", default="https://docs.finfactory.dev/errors/")
+# Product templates a tenant can be provisioned with (their contents: contexts.products).
+PRODUCT_TEMPLATES = [
+    "stored_value_wallet",
+    "closed_loop_wallet",
+    "healthcare_benefits_wallet",
+    "sharia_wallet",
+]
+# A resolved API key is cached this long; revocation and suspension also clear it at once.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
+API_KEY_ROTATION_GRACE_SECONDS = env.int("API_KEY_ROTATION_GRACE_SECONDS", default=24 * 3600)
 
 # --- Observability ------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -2,6 +2,7 @@
 
 import os
 
+os.environ.setdefault("ENCRYPTION_KEYS", "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMDAwMDAwMDA=")
 os.environ.setdefault("SECRET_KEY", "dev-only-secret-key-not-for-production-use-0123456789")
 
 from .base import *  # noqa: F403

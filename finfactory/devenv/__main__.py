@@ -276,9 +276,7 @@ def start_redis(base: Path) -> tuple[PrivateServer, int]:
         )
     server = PrivateServer("redis", process, log)
     try:
-        wait_until(
-            lambda: reachable("127.0.0.1", port, 0.2) or process.poll() is not None, seconds=15, what="Redis"
-        )
+        wait_until(lambda: reachable("127.0.0.1", port, 0.2) or process.poll() is not None, seconds=15, what="Redis")
         if process.poll() is not None:
             raise BootstrapError(f"redis-server exited; see {log}")
     except BootstrapError:
@@ -308,9 +306,7 @@ def ensure_database(database_url: str) -> None:
         except psycopg.OperationalError as exc:
             # A freshly started server may accept TCP before it accepts logins.
             if time.monotonic() > deadline:
-                raise BootstrapError(
-                    f"cannot connect to PostgreSQL at {parts.hostname}:{parts.port}: {exc}"
-                ) from exc
+                raise BootstrapError(f"cannot connect to PostgreSQL at {parts.hostname}:{parts.port}: {exc}") from exc
             time.sleep(0.2)
 
 

@@ -14,9 +14,8 @@ from django.db import connection
 from django.http import HttpResponse
 from kombu import Connection
 
+from finfactory.api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from finfactory.observability.heartbeat import worker_heartbeat_age
-
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 def check_database(timeout: float) -> None:
@@ -80,21 +79,16 @@ def readyz(request) -> HttpResponse:
     failed = sorted(name for name, result in checks.items() if not result["ok"])
     if not failed:
         return _json(200, {"status": "ok", "checks": checks, "worker": worker})
-    return _json(
-        503,
-        {
-            "type": "about:blank",
-            "title": "Service Unavailable",
-            "status": 503,
-            "code": "not_ready",
-            "detail": f"Unreachable: {', '.join(failed)}.",
-            "failed": failed,
-            "checks": checks,
-            "worker": worker,
-            "request_id": getattr(request, "request_id", None),
-        },
-        content_type=PROBLEM_CONTENT_TYPE,
+    body = problem_body(
+        status=503,
+        code="not_ready",
+        title="Service Unavailable",
+        detail=f"Unreachable: {', '.join(failed)}.",
+        failed=failed,
+        checks=checks,
+        worker=worker,
     )
+    return _json(503, body, content_type=PROBLEM_CONTENT_TYPE)
 
 
 PROBES = {"/healthz": healthz, "/readyz": readyz}

@@ -4,11 +4,12 @@ import time
 
 import structlog
 
-from finfactory.observability.request_id import (
+from finfactory.request_context import (
     REQUEST_ID_HEADER,
     is_valid_request_id,
     new_request_id,
     reset_current_request_id,
+    set_current_actor,
     set_current_request_id,
 )
 
@@ -24,10 +25,9 @@ class RequestIdMiddleware:
         request_id = inbound if is_valid_request_id(inbound) else new_request_id()
         request.request_id = request_id
         token = set_current_request_id(request_id)
+        actor_token = set_current_actor(None)
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(
-            request_id=request_id, method=request.method, path=request.path
-        )
+        structlog.contextvars.bind_contextvars(request_id=request_id, method=request.method, path=request.path)
         started = time.perf_counter()
         try:
             response = self.get_response(request)
@@ -39,3 +39,4 @@ class RequestIdMiddleware:
         finally:
             structlog.contextvars.clear_contextvars()
             reset_current_request_id(token)
+            actor_token.var.reset(actor_token)

@@ -9,9 +9,7 @@ class PublicSchemaOnlyAdmin(admin.ModelAdmin):
     """Tenants are managed by platform operators in the public admin only."""
 
     def has_module_permission(self, request):
-        return request.tenant.schema_name == get_public_schema_name() and super().has_module_permission(
-            request
-        )
+        return request.tenant.schema_name == get_public_schema_name() and super().has_module_permission(request)
 
 
 @admin.register(Tenant)

@@ -4,14 +4,26 @@ from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
 
+class TenantStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+
+
 class Tenant(TenantMixin):
     """A fintech client. Its schema holds its customers, money and events."""
 
     slug = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=TenantStatus.choices, default=TenantStatus.ACTIVE)
+    product_template = models.CharField(max_length=64, default="stored_value_wallet")
+    # Per-scope request limits overriding settings.API_RATE_LIMITS, e.g. {"money:move": "50/s"}.
+    rate_limits = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
 
-    auto_create_schema = True
+    # Provisioning (finfactory.platform.services.tenant_provision) creates the schema itself, by
+    # cloning the migrated template schema inside the same transaction as this row.
+    auto_create_schema = False
     auto_drop_schema = False
 
     class Meta:
@@ -19,6 +31,10 @@ class Tenant(TenantMixin):
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == TenantStatus.ACTIVE
 
 
 class Domain(DomainMixin):

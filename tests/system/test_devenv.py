@@ -78,9 +78,7 @@ def test_unreachable_services_are_replaced_by_private_ones_that_stop_afterwards(
         ("REDIS_URL", "sudo apt-get install -y redis-server"),
     ],
 )
-def test_missing_server_binaries_stop_with_the_install_command(
-    child_env, closed_port, tmp_path, service, hint
-):
+def test_missing_server_binaries_stop_with_the_install_command(child_env, closed_port, tmp_path, service, hint):
     scheme = "postgres://postgres@" if service == "DATABASE_URL" else "redis://"
     env = {
         **child_env,

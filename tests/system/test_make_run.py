@@ -49,6 +49,7 @@ def test_make_run_serves_readyz_and_ctrl_c_leaves_no_process(child_env, closed_p
         wait_for(lambda: not session_processes(sid), seconds=30, what="every process to exit")
         assert not port_open(port)
         assert "http://127.0.0.1:" in output
+        assert "Demo tenant   demo   API key: ff_test_" in output
     finally:
         if run.poll() is None or session_processes(sid):
             os.killpg(run.pid, signal.SIGKILL)

@@ -1,0 +1,1 @@
+"""API conventions shared by every HTTP endpoint: problem+json errors, ids, pagination, schema."""

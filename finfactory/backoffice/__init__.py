@@ -1,0 +1,1 @@
+"""Back-office staff of a tenant: roles (Viewer, Operator, Approver) and maker-checker approvals."""

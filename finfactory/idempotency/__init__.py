@@ -1,0 +1,1 @@
+"""Idempotency-Key handling: a replay returns the first response and never repeats the effect."""
