@@ -5,6 +5,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from finfactory.apikeys import rest as apikeys
+from finfactory.outbox import rest as events
 from finfactory.platform import rest as platform
 
 urlpatterns = [
@@ -29,6 +30,8 @@ urlpatterns = [
     path("v1/api-keys/<str:key_id>", apikeys.ApiKeyDetailView.as_view(), name="api-key"),
     path("v1/api-keys/<str:key_id>/revoke", apikeys.ApiKeyRevokeView.as_view(), name="api-key-revoke"),
     path("v1/api-keys/<str:key_id>/rotate", apikeys.ApiKeyRotateView.as_view(), name="api-key-rotate"),
+    path("v1/events", events.EventListView.as_view(), name="events"),
+    path("v1/events/<str:event_id>", events.EventDetailView.as_view(), name="event"),
     path("platform/v1/tenants", platform.TenantListCreateView.as_view(), name="platform-tenants"),
     path("platform/v1/tenants/<str:slug>", platform.TenantDetailView.as_view(), name="platform-tenant"),
     path("platform/v1/tenants/<str:slug>/suspend", platform.TenantSuspendView.as_view(), name="platform-suspend"),

@@ -33,6 +33,7 @@ SHARED_APPS = [
     "django_tenants",
     "finfactory.apikeys",
     "finfactory.observability",
+    "finfactory.events",
     # Platform operations (tenant creation, platform keys) are audited and idempotent too.
     "finfactory.audit",
     "finfactory.idempotency",
@@ -57,6 +58,7 @@ TENANT_APPS = [
     "finfactory.audit",
     "finfactory.idempotency",
     "finfactory.backoffice",
+    "finfactory.outbox",
     # Bounded contexts (contexts.<name>) are appended here as they land.
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -153,6 +155,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "finfactory.observability.tasks.worker_heartbeat",
         "schedule": 30.0,
     },
+    "outbox-sweep": {
+        "task": "finfactory.outbox.tasks.sweep_outboxes",
+        "schedule": float(env.int("OUTBOX_SWEEP_SECONDS", default=5)),
+    },
+    "outbox-purge": {
+        "task": "finfactory.outbox.tasks.purge_outboxes",
+        "schedule": 24 * 3600.0,
+    },
     "idempotency-purge": {
         "task": "finfactory.idempotency.tasks.purge_expired_records",
         "schedule": 3600.0,
@@ -219,6 +229,18 @@ PRODUCT_TEMPLATES = [
 # A resolved API key is cached this long; revocation and suspension also clear it at once.
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
 API_KEY_ROTATION_GRACE_SECONDS = env.int("API_KEY_ROTATION_GRACE_SECONDS", default=24 * 3600)
+
+# Transactional outbox (finfactory.outbox): delivery batches, retries, retention.
+OUTBOX_QUEUE = env("OUTBOX_QUEUE", default="celery")
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=500)
+OUTBOX_DRAIN_SECONDS = env.float("OUTBOX_DRAIN_SECONDS", default=10.0)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=2.0)
+OUTBOX_BACKOFF_MAX_SECONDS = env.float("OUTBOX_BACKOFF_MAX_SECONDS", default=3600.0)
+OUTBOX_WAKE_DEDUPE_SECONDS = env.int("OUTBOX_WAKE_DEDUPE_SECONDS", default=5)
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
+# Bearer token Prometheus must send to /metrics (empty: /metrics is not served).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # --- Observability ------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -20,3 +20,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Each pytest-xdist worker has its own test database, so it gets its own Celery queue: a worker
+# process started by one test session never takes another session's tasks.
+TEST_QUEUE = env("OUTBOX_QUEUE", default=f"finfactory-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+OUTBOX_QUEUE = TEST_QUEUE
+CELERY_TASK_DEFAULT_QUEUE = TEST_QUEUE

@@ -29,8 +29,8 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
-def encode_cursor(created_at: datetime, pk: int) -> str:
-    raw = json.dumps([created_at.isoformat(), pk], separators=(",", ":")).encode()
+def encode_cursor(moment: datetime, pk: int) -> str:
+    raw = json.dumps([moment.isoformat(), pk], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -50,23 +50,28 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         ) from exc
 
 
-def keyset_page(queryset, *, limit: int, cursor: str | None):
-    """Rows of one page (newest first) and the cursor of the next, or None at the end."""
-    queryset = queryset.order_by("-created_at", "-pk")
+def keyset_page(queryset, *, limit: int, cursor: str | None, field: str = "created_at"):
+    """Rows of one page (newest first by `field`, then id) and the next cursor, or None at the end."""
+    queryset = queryset.order_by(f"-{field}", "-pk")
     if cursor:
-        created_at, pk = decode_cursor(cursor)
-        queryset = queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk))
+        moment, pk = decode_cursor(cursor)
+        queryset = queryset.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk}))
     rows = list(queryset[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].pk) if has_more else None
+    next_cursor = encode_cursor(getattr(rows[-1], field), rows[-1].pk) if has_more else None
     return rows, next_cursor
 
 
 class CursorPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         limit = parse_limit(request.query_params.get("limit"))
-        rows, self.next_cursor = keyset_page(queryset, limit=limit, cursor=request.query_params.get("cursor"))
+        rows, self.next_cursor = keyset_page(
+            queryset,
+            limit=limit,
+            cursor=request.query_params.get("cursor"),
+            field=getattr(view, "cursor_field", "created_at"),
+        )
         return rows
 
     def get_paginated_response(self, data):

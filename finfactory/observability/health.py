@@ -91,7 +91,13 @@ def readyz(request) -> HttpResponse:
     return _json(503, body, content_type=PROBLEM_CONTENT_TYPE)
 
 
-PROBES = {"/healthz": healthz, "/readyz": readyz}
+def _metrics(request):
+    from finfactory.observability.metrics import metrics
+
+    return metrics(request)
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz, "/metrics": _metrics}
 
 
 class HealthCheckMiddleware:
