@@ -233,6 +233,8 @@ API_KEY_ROTATION_GRACE_SECONDS = env.int("API_KEY_ROTATION_GRACE_SECONDS", defau
 # Transactional outbox (finfactory.outbox): delivery batches, retries, retention.
 OUTBOX_QUEUE = env("OUTBOX_QUEUE", default="celery")
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=500)
+# Drains per tenant that may run in parallel, each owning a fixed share of aggregates (divides 64).
+OUTBOX_DRAIN_PARTITIONS = env.int("OUTBOX_DRAIN_PARTITIONS", default=4)
 OUTBOX_DRAIN_SECONDS = env.float("OUTBOX_DRAIN_SECONDS", default=10.0)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=2.0)

@@ -25,12 +25,13 @@ from django.utils import timezone
 
 from finfactory.events.subscribers import Event, Subscription, subscription_get, subscriptions_for
 from finfactory.outbox.models import OutboxEvent, OutboxStatus
+from finfactory.outbox.sharding import SHARDS
 from finfactory.request_context import acting_as
 
 logger = structlog.get_logger(__name__)
 
 DRAIN_TASK = "finfactory.outbox.tasks.drain_outbox"
-WAKE_KEY = "ff:outbox:wake:{schema}"
+WAKE_KEY = "ff:outbox:wake:{schema}:{partition}"
 METRIC_KEY = "ff:metrics:outbox:{name}"
 
 
@@ -42,6 +43,14 @@ class BatchResult:
     dead: int = 0
     deferred: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+
+
+def partition_shards(partition: int | None) -> list[int] | None:
+    """The shards a drain partition owns (None: all). OUTBOX_DRAIN_PARTITIONS divides 64."""
+    if partition is None:
+        return None
+    partitions = settings.OUTBOX_DRAIN_PARTITIONS
+    return [shard for shard in range(SHARDS) if shard % partitions == partition]
 
 
 def to_event(row: OutboxEvent, schema: str) -> Event:
@@ -87,6 +96,41 @@ def deliver(event: Event, subs: list[Subscription]) -> dict[str, str]:
     return errors
 
 
+def _insert_inbox(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Inbox rows for (handler, event id) pairs in one statement; returns the pairs that are new."""
+    if not pairs:
+        return set()
+    handlers, event_ids = zip(*pairs, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO outbox_inboxrecord (handler, event_id, handled_at)"
+            " SELECT h, e, now() FROM unnest(%s::text[], %s::text[]) AS p(h, e)"
+            " ON CONFLICT (handler, event_id) DO NOTHING RETURNING handler, event_id",
+            [list(handlers), list(event_ids)],
+        )
+        return {(h, e) for h, e in cursor.fetchall()}
+
+
+def _deliver_all_fast(items: list[tuple[Event, list[Subscription]]]) -> bool:
+    """Every (event, subscriber) in one savepoint with one inbox statement: the common case.
+
+    Any failure rolls the savepoint back and returns False; the caller then delivers the same
+    events one handler per savepoint, to isolate the failure.
+    """
+    try:
+        with transaction.atomic():
+            new = _insert_inbox([(sub.name, event.id) for event, subs in items for sub in subs])
+            for event, subs in items:
+                with acting_as(f"event:{event.type}", request_id=event.request_id or None):
+                    for sub in subs:
+                        if (sub.name, event.id) in new:
+                            sub.handler(event)
+        return True
+    except Exception as exc:
+        logger.info("outbox.fast_path_fallback", error=f"{type(exc).__name__}: {exc}"[:200])
+        return False
+
+
 def _blocked_aggregates(rows: list[OutboxEvent]) -> set[tuple[str, str]]:
     """Aggregates with an earlier pending event outside this claim (in flight or retrying)."""
     first_claimed: dict[tuple[str, str], int] = {}
@@ -107,22 +151,32 @@ def _blocked_aggregates(rows: list[OutboxEvent]) -> set[tuple[str, str]]:
         return {(t, a) for t, a in cursor.fetchall()}
 
 
-def drain_batch(*, batch_size: int | None = None) -> BatchResult:
+def drain_batch(*, batch_size: int | None = None, partition: int | None = None) -> BatchResult:
     """Claim and deliver one batch of this schema's due events, in one transaction."""
     result = BatchResult()
     schema = connection.schema_name
     now = timezone.now()
     with transaction.atomic():
-        rows = list(
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("id")[: batch_size or settings.OUTBOX_BATCH_SIZE]
+        claim = OutboxEvent.objects.select_for_update(skip_locked=True).filter(
+            status=OutboxStatus.PENDING, next_attempt_at__lte=now
         )
+        shards = partition_shards(partition)
+        if shards is not None:
+            claim = claim.filter(shard__in=shards)
+        rows = list(claim.order_by("id")[: batch_size or settings.OUTBOX_BATCH_SIZE])
         result.claimed = len(rows)
         if not rows:
             return result
         held_back = _blocked_aggregates(rows)
-        delivered: list[int] = []
+        ready = [row for row in rows if (row.aggregate_type, row.aggregate_id) not in held_back]
+        result.deferred = len(rows) - len(ready)
+        items = [(to_event(row, schema), subscriptions_for(row.type)) for row in ready]
+        if _deliver_all_fast(items):
+            delivered = [row.id for row in ready]
+            rows = []  # nothing left for the careful path
+        else:
+            delivered = []
+            rows = ready
         for row in rows:
             aggregate = (row.aggregate_type, row.aggregate_id)
             if aggregate in held_back:
@@ -153,12 +207,12 @@ def drain_batch(*, batch_size: int | None = None) -> BatchResult:
     return result
 
 
-def drain(*, seconds: float | None = None, batch_size: int | None = None) -> BatchResult:
-    """Drain this schema's outbox until it is empty or the time budget is spent."""
+def drain(*, seconds: float | None = None, batch_size: int | None = None, partition: int | None = None) -> BatchResult:
+    """Drain this schema's outbox (or one partition of it) until empty or out of time."""
     total = BatchResult()
     deadline = time.monotonic() + (seconds if seconds is not None else settings.OUTBOX_DRAIN_SECONDS)
     while True:
-        batch = drain_batch(batch_size=batch_size)
+        batch = drain_batch(batch_size=batch_size, partition=partition)
         for name in ("claimed", "delivered", "retried", "dead", "deferred"):
             setattr(total, name, getattr(total, name) + getattr(batch, name))
         total.errors.update(batch.errors)
@@ -166,7 +220,8 @@ def drain(*, seconds: float | None = None, batch_size: int | None = None) -> Bat
         if batch.claimed == 0 or progressed == 0:
             return total
         if time.monotonic() >= deadline:
-            wake_drain(connection.schema_name, force=True)  # more to do: hand over to a fresh task
+            # More to do: hand over to a fresh task so other tenants' drains get their turn.
+            wake_drain(connection.schema_name, force=True, partitions=[partition] if partition is not None else None)
             return total
 
 
@@ -176,29 +231,37 @@ def _redis():
     return get_redis_connection("default")
 
 
-def wake_drain(schema: str, *, force: bool = False) -> bool:
-    """Queue a drain task for the schema, unless one was queued moments ago and has not started.
+def wake_drain(schema: str, *, force: bool = False, partitions: list[int] | None = None) -> bool:
+    """Queue a drain task per partition of the schema, except for partitions woken moments ago
+    whose drain has not started yet (one pipelined SET NX). Best effort: with Redis or the broker
+    down the events wait in the outbox for the sweep."""
+    from celery import current_app
 
-    Best effort: with Redis or the broker down the event waits in the outbox for the sweep.
-    """
+    wanted = list(partitions if partitions is not None else range(settings.OUTBOX_DRAIN_PARTITIONS))
     try:
-        if not force and not _redis().set(
-            WAKE_KEY.format(schema=schema), "1", nx=True, ex=settings.OUTBOX_WAKE_DEDUPE_SECONDS
-        ):
-            return False
-        from celery import current_app
-
-        # By name (tasks.py imports this module); the schema travels in the task headers.
-        current_app.send_task(DRAIN_TASK, queue=settings.OUTBOX_QUEUE, headers={"_schema_name": schema})
-        return True
+        if force:
+            due = wanted
+        else:
+            pipe = _redis().pipeline(transaction=False)
+            for partition in wanted:
+                pipe.set(WAKE_KEY.format(schema=schema, partition=partition), "1", nx=True,
+                         ex=settings.OUTBOX_WAKE_DEDUPE_SECONDS)  # fmt: skip
+            due = [partition for partition, fresh in zip(wanted, pipe.execute(), strict=True) if fresh]
+        for partition in due:
+            # By name (tasks.py imports this module); the schema travels in the task headers.
+            current_app.send_task(
+                DRAIN_TASK, kwargs={"partition": partition}, queue=settings.OUTBOX_QUEUE,
+                headers={"_schema_name": schema},
+            )  # fmt: skip
+        return bool(due)
     except Exception as exc:
         logger.warning("outbox.wake_failed", schema=schema, error=str(exc)[:200])
         return False
 
 
-def clear_wake(schema: str) -> None:
+def clear_wake(schema: str, partition: int) -> None:
     try:
-        _redis().delete(WAKE_KEY.format(schema=schema))
+        _redis().delete(WAKE_KEY.format(schema=schema, partition=partition))
     except Exception:
         logger.warning("outbox.wake_clear_failed", schema=schema)
 

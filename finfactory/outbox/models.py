@@ -18,6 +18,9 @@ class OutboxEvent(models.Model):
     aggregate_type = models.CharField(max_length=60)
     aggregate_id = models.CharField(max_length=100)
     sequence = models.PositiveIntegerField(help_text="Position in the aggregate's history, from 1.")
+    # crc32(aggregate) % 64: drains work on disjoint shard sets, so an aggregate is always drained
+    # by the same partition and parallel drains do not hold each other back.
+    shard = models.PositiveSmallIntegerField()
     data = models.JSONField()
     occurred_at = models.DateTimeField()
     request_id = models.CharField(max_length=140, blank=True)
@@ -37,7 +40,7 @@ class OutboxEvent(models.Model):
         indexes = [
             # The drain's claim: pending events due now, oldest first.
             models.Index(
-                fields=["next_attempt_at", "id"],
+                fields=["shard", "next_attempt_at", "id"],
                 name="outbox_pending_due",
                 condition=models.Q(status="pending"),
             ),

@@ -12,7 +12,7 @@ from django_tenants.utils import get_public_schema_name
 from finfactory.events.catalog import validate_payload
 from finfactory.events.subscribers import Event
 from finfactory.ids import new_id
-from finfactory.outbox.models import OutboxStatus
+from finfactory.outbox.sharding import shard_of
 from finfactory.request_context import current_actor, current_request_id
 
 logger = structlog.get_logger(__name__)
@@ -48,21 +48,13 @@ def publish(type: str, aggregate_id: str, data: dict, *, aggregate_type: str | N
     request_id = current_request_id() or ""
     actor = current_actor() or "system:unknown"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_aggregate_lock(schema, aggregate_type, aggregate_id)])
-        # A separate statement after the lock: in READ COMMITTED it sees the last committed sequence.
+        # Lock the aggregate, then insert with the next sequence: one round trip (migration 0002).
         cursor.execute(
-            """
-            INSERT INTO outbox_outboxevent
-              (event_id, type, version, aggregate_type, aggregate_id, sequence, data, occurred_at,
-               request_id, actor, status, attempts, next_attempt_at, last_error)
-            SELECT %s, %s, %s, %s, %s, COALESCE(MAX(sequence), 0) + 1, %s::jsonb, %s, %s, %s, %s, 0, %s, ''
-              FROM outbox_outboxevent WHERE aggregate_type = %s AND aggregate_id = %s
-            RETURNING sequence
-            """,
+            "SELECT outbox_publish(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s)",
             [
-                event_id, type, event_type.version, aggregate_type, aggregate_id,
-                _json(data), now, request_id, actor, OutboxStatus.PENDING, now,
-                aggregate_type, aggregate_id,
+                _aggregate_lock(schema, aggregate_type, aggregate_id), event_id, type, event_type.version,
+                aggregate_type, aggregate_id, shard_of(aggregate_type, aggregate_id), _json(data), now,
+                request_id, actor,
             ],
         )  # fmt: skip
         (sequence,) = cursor.fetchone()
@@ -91,11 +83,9 @@ def _json(data) -> str:
 
 
 def _wake_on_commit(schema: str) -> None:
-    """After commit, ask a worker to drain this tenant's outbox (deduplicated in wake_drain)."""
+    """After commit, ask for a drain of this tenant's outbox. The request is handed to the
+    process's wake-up coalescer (finfactory.outbox.wakeups), so the commit path pays no network
+    round trip and a burst of commits costs one wake-up."""
+    from finfactory.outbox.wakeups import request_wake
 
-    def wake():
-        from finfactory.outbox.drain import wake_drain
-
-        wake_drain(schema)
-
-    transaction.on_commit(wake)
+    transaction.on_commit(lambda: request_wake(schema))

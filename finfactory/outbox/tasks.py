@@ -8,13 +8,14 @@ from finfactory.tenancy.context import for_each_tenant
 
 
 @shared_task(name="finfactory.outbox.tasks.drain_outbox", ignore_result=True, acks_late=True)
-def drain_outbox() -> dict:
+def drain_outbox(partition: int | None = None) -> dict:
     """Runs in the schema of the tenant whose commit queued it (tenant-schemas-celery)."""
     schema = connection.schema_name
     if schema == get_public_schema_name():
         return {}
-    clear_wake(schema)  # commits from now on queue a new drain
-    result = drain()
+    if partition is not None:
+        clear_wake(schema, partition)  # commits from now on queue a new drain of this partition
+    result = drain(partition=partition)
     return {"schema": schema, "delivered": result.delivered, "retried": result.retried, "dead": result.dead}
 
 

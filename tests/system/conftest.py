@@ -1,4 +1,5 @@
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,3 +46,43 @@ def child_env():
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}"
     return env
+
+
+@pytest.fixture
+def celery_workers(child_env):
+    """Start real Celery worker processes on this test's database and a private queue."""
+    from django.db import connection
+
+    started = []
+    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    db = connection.settings_dict
+
+    def start(*, concurrency: int = 1, pool: str = "solo", **env):
+        name = f"{queue}-{len(started)}@localhost"
+        process = subprocess.Popen(
+            [str(VENV_BIN / "celery"), "-A", "config", "worker", "-I", "tests.outbox_consumers", "-Q", queue,
+             "-n", name, "--pool", pool, "--concurrency", str(concurrency), "--without-gossip",
+             "--without-mingle", "--loglevel", "WARNING"],
+            cwd=ROOT,
+            env={
+                **child_env,
+                "DJANGO_SETTINGS_MODULE": "config.settings.test",
+                "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+                "OUTBOX_QUEUE": queue,
+                **{key: str(value) for key, value in env.items()},
+            },
+            start_new_session=True,
+        )  # fmt: skip
+        started.append(process)
+        return process
+
+    start.queue = queue
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
