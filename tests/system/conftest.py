@@ -57,10 +57,10 @@ def celery_workers(child_env):
     queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     db = connection.settings_dict
 
-    def start(*, concurrency: int = 1, pool: str = "solo", **env):
+    def start(*, concurrency: int = 1, pool: str = "solo", include: str = "tests.outbox_consumers", **env):
         name = f"{queue}-{len(started)}@localhost"
         process = subprocess.Popen(
-            [str(VENV_BIN / "celery"), "-A", "config", "worker", "-I", "tests.outbox_consumers", "-Q", queue,
+            [str(VENV_BIN / "celery"), "-A", "config", "worker", "-I", include, "-Q", queue,
              "-n", name, "--pool", pool, "--concurrency", str(concurrency), "--without-gossip",
              "--without-mingle", "--loglevel", "WARNING"],
             cwd=ROOT,

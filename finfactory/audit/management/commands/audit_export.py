@@ -6,26 +6,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
+from finfactory.audit.chain import HASHED_FIELDS
 from finfactory.audit.models import AuditRecord
 from finfactory.audit.selectors import audit_records_between
 from finfactory.tenancy.context import UnknownTenant, in_tenant
 
-EXPORT_FIELDS = (
-    "id",
-    "public_id",
-    "occurred_at",
-    "actor",
-    "tenant",
-    "action",
-    "target_type",
-    "target_id",
-    "reason",
-    "before",
-    "after",
-    "request_id",
-    "prev_hash",
-    "hash",
-)
+EXPORT_FIELDS = ("id", *HASHED_FIELDS, "hash")
 FORMATS = ("csv", "jsonl")
 
 
