@@ -1,5 +1,7 @@
 """Serializer building blocks: unknown fields are errors, integers are integers."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -25,6 +27,19 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ObjectTypeField(serializers.Field):
+    """The `object` member of every resource ("customer", "wallet", …): a constant per serializer."""
+
+    def __init__(self, name: str, **kwargs):
+        self.object_name = name
+        kwargs.update(source="*", read_only=True, help_text=f'Always "{name}".')
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> str:
+        return self.object_name
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from finfactory.api.serializers import StrictSerializer
+from finfactory.api.serializers import ObjectTypeField, StrictSerializer
 from finfactory.apikeys.models import ApiKey
 from finfactory.apikeys.scopes import TENANT_SCOPES
 from finfactory.apikeys.services import api_key_create, api_key_get, api_key_revoke, api_key_rotate
@@ -15,7 +15,7 @@ from finfactory.idempotency.services import idempotent
 
 class ApiKeyOut(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
-    object = serializers.SerializerMethodField()
+    object = ObjectTypeField("api_key")
     status = serializers.SerializerMethodField()
     replaced_by = serializers.SerializerMethodField()
 
@@ -34,9 +34,6 @@ class ApiKeyOut(serializers.ModelSerializer):
             "revoked_at",
             "replaced_by",
         ]
-
-    def get_object(self, key) -> str:
-        return "api_key"
 
     def get_status(self, key) -> str:
         return "revoked" if key.revoked_at else ("rotating" if key.expires_at else "active")

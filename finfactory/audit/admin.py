@@ -3,10 +3,11 @@
 from django.contrib import admin
 
 from finfactory.audit.models import AuditRecord
+from finfactory.readonly_admin import ReadOnlyModelAdmin
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyModelAdmin):
     list_display = ("public_id", "occurred_at", "actor", "action", "target_type", "target_id", "request_id")
     list_filter = ("action", "actor")
     search_fields = ("target_id", "request_id")
@@ -14,12 +15,3 @@ class AuditRecordAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in AuditRecord._meta.fields]
     # Counting a large trail on every page view is slow and tells an auditor nothing.
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

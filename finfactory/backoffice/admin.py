@@ -7,10 +7,11 @@ from django.template.response import TemplateResponse
 from finfactory.backoffice.models import ApprovalRequest, ApprovalStatus
 from finfactory.backoffice.services import approval_approve, approval_reject
 from finfactory.errors import PlatformError
+from finfactory.readonly_admin import ReadOnlyModelAdmin
 
 
 @admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(admin.ModelAdmin):
+class ApprovalRequestAdmin(ReadOnlyModelAdmin):
     list_display = ("public_id", "action", "status", "requested_by", "decided_by", "created_at", "decided_at")
     list_filter = ("status", "action")
     search_fields = ("public_id", "action")
@@ -20,14 +21,6 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
 
     # Requests are made by the flows that need them (approval_request_create) and never edited
     # or deleted: a decision is a transition, recorded in the audit trail.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="Approve selected requests")
     def approve_selected(self, request, queryset):

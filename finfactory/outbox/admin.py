@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from finfactory.outbox.drain import replay
 from finfactory.outbox.models import InboxRecord, OutboxEvent
+from finfactory.readonly_admin import ReadOnlyModelAdmin
 
 
 @admin.register(OutboxEvent)
@@ -37,13 +38,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboxRecord)
-class InboxRecordAdmin(admin.ModelAdmin):
+class InboxRecordAdmin(ReadOnlyModelAdmin):
     list_display = ("handler", "event_id", "handled_at")
     search_fields = ("handler", "event_id")
     readonly_fields = ("handler", "event_id", "handled_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -4,13 +4,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
+from finfactory.api.serializers import ObjectTypeField
 from finfactory.errors import NotFound
 from finfactory.outbox.models import OutboxEvent
 
 
 class EventOut(serializers.ModelSerializer):
     id = serializers.CharField(source="event_id")
-    object = serializers.SerializerMethodField()
+    object = ObjectTypeField("event")
 
     class Meta:
         model = OutboxEvent
@@ -26,9 +27,6 @@ class EventOut(serializers.ModelSerializer):
             "data",
             "request_id",
         ]
-
-    def get_object(self, event) -> str:
-        return "event"
 
 
 @extend_schema(parameters=[OpenApiParameter("type", str, description="Only events of this type, e.g. wallet.created")])

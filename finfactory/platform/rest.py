@@ -6,7 +6,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from finfactory.api.serializers import StrictSerializer
+from finfactory.api.serializers import ObjectTypeField, StrictSerializer
 from finfactory.apikeys.authentication import PlatformKeyAuthentication
 from finfactory.errors import NotFound
 from finfactory.idempotency.services import idempotent
@@ -16,7 +16,7 @@ from finfactory.tenancy.models import Tenant
 
 class TenantOut(serializers.ModelSerializer):
     id = serializers.CharField(source="slug")
-    object = serializers.SerializerMethodField()
+    object = ObjectTypeField("tenant")
 
     class Meta:
         model = Tenant
@@ -31,9 +31,6 @@ class TenantOut(serializers.ModelSerializer):
             "created_at",
             "suspended_at",
         ]
-
-    def get_object(self, tenant) -> str:
-        return "tenant"
 
 
 class TenantCreatedOut(TenantOut):
