@@ -60,6 +60,7 @@ TENANT_APPS = [
     "finfactory.backoffice",
     "finfactory.outbox",
     # Bounded contexts (contexts.<name>) are appended here as they land.
+    "contexts.ledger",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -150,6 +151,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".local" / "celerybeat-schedule")
 )
+# Longest a ledger write waits for an account lock before answering 503 ledger_busy (retryable).
+LEDGER_LOCK_TIMEOUT_MS = env.int("LEDGER_LOCK_TIMEOUT_MS", default=2000)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "finfactory.observability.tasks.worker_heartbeat",
@@ -158,6 +162,10 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {
         "task": "finfactory.outbox.tasks.sweep_outboxes",
         "schedule": float(env.int("OUTBOX_SWEEP_SECONDS", default=5)),
+    },
+    "ledger-expire-holds": {
+        "task": "contexts.ledger.tasks.expire_holds",
+        "schedule": float(env.int("LEDGER_HOLD_EXPIRY_SECONDS", default=60)),
     },
     "outbox-purge": {
         "task": "finfactory.outbox.tasks.purge_outboxes",
