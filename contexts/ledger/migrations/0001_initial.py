@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('owner_ref', models.CharField(blank=True, help_text='Public id of the owner in another context, e.g. wal_…', max_length=100)),
                 ('system_code', models.CharField(blank=True, help_text="Set on the tenant's system accounts (float, fees, …).", max_length=40, null=True)),
                 ('status', django_fsm.FSMField(choices=[('active', 'Active'), ('frozen', 'Frozen'), ('closed', 'Closed')], default='active', max_length=10, protected=True)),
-                ('overdraft_limit', models.BigIntegerField(blank=True, help_text='Available may not fall below −limit; empty means no floor.', null=True)),
+                ('overdraft_limit', models.BigIntegerField(blank=True, help_text='Available may not fall below -limit; empty means no floor.', null=True)),
                 ('max_balance', models.BigIntegerField(blank=True, help_text='Posted may not exceed this; empty: none.', null=True)),
                 ('posted', models.BigIntegerField(default=0)),
                 ('held', models.BigIntegerField(default=0)),
