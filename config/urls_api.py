@@ -1,7 +1,8 @@
-"""The `/v1/` product API and the `/platform/v1/` operator API, mounted in both URL
-configurations: the API key decides the tenant, whatever host the request came to."""
+"""The `/v1/` product API, the `/platform/v1/` operator API and the `/internal/` operator
+endpoints of the contexts, mounted in both URL configurations: the API key decides the tenant,
+whatever host the request came to."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from finfactory.apikeys import rest as apikeys
@@ -32,6 +33,7 @@ urlpatterns = [
     path("v1/api-keys/<str:key_id>/rotate", apikeys.ApiKeyRotateView.as_view(), name="api-key-rotate"),
     path("v1/events", events.EventListView.as_view(), name="events"),
     path("v1/events/<str:event_id>", events.EventDetailView.as_view(), name="event"),
+    path("internal/ledger/", include("contexts.ledger.rest.urls")),
     path("platform/v1/tenants", platform.TenantListCreateView.as_view(), name="platform-tenants"),
     path("platform/v1/tenants/<str:slug>", platform.TenantDetailView.as_view(), name="platform-tenant"),
     path("platform/v1/tenants/<str:slug>/suspend", platform.TenantSuspendView.as_view(), name="platform-suspend"),

@@ -48,6 +48,7 @@ __all__ = [
     "account_set_limits",
     "account_statement",
     "account_unfreeze",
+    "accounts_list",
     "balance_get",
     "entry_get",
     "entry_post",
@@ -80,6 +81,13 @@ def account_open(
 
 def account_get(*, account_id: str) -> AccountDTO:
     return selectors.account_get(account_id)
+
+
+def accounts_list(
+    *, owner_ref: str | None = None, currency: str | None = None, limit: int = 20, cursor: str | None = None
+) -> Page:
+    """Accounts oldest first, optionally of one owner or currency; pass `next_cursor` back for more."""
+    return selectors.accounts_list(owner_ref=owner_ref, currency=currency, limit=limit, cursor=cursor)
 
 
 def system_account(*, code: str, currency: str) -> AccountDTO:

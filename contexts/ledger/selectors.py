@@ -64,13 +64,23 @@ def account_get(account_id: str) -> AccountDTO:
     return account_dto(account_row(account_id))
 
 
-def accounts_list(*, owner_ref: str | None = None, currency: str | None = None, limit: int = 100) -> list[AccountDTO]:
+def accounts_list(
+    *, owner_ref: str | None = None, currency: str | None = None, limit: int = 20, cursor: str | None = None
+) -> Page:
+    """Accounts oldest first, a page at a time (a cursor on the row id)."""
     queryset = Account.objects.all()
     if owner_ref is not None:
         queryset = queryset.filter(owner_ref=owner_ref)
     if currency is not None:
         queryset = queryset.filter(currency=currency)
-    return [account_dto(a) for a in queryset.order_by("id")[:limit]]
+    if cursor:
+        queryset = queryset.filter(pk__gt=_decode_cursor(cursor, "acc"))
+    rows = list(queryset.order_by("id")[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(
+        items=tuple(account_dto(a) for a in rows), next_cursor=_encode_cursor(rows[-1].pk, "acc") if has_more else None
+    )
 
 
 def balance_get(account_id: str) -> BalanceDTO:
@@ -183,15 +193,15 @@ def hold_get(hold_id: str) -> HoldDTO:
 # Postings, newest first, by a cursor on the account's sequence.
 
 
-def _encode_cursor(sequence: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{sequence}".encode()).decode().rstrip("=")
+def _encode_cursor(position: int, kind: str = "seq") -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> int:
+def _decode_cursor(cursor: str, kind: str = "seq") -> int:
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         prefix, _, number = raw.partition(":")
-        if prefix != "seq" or not number.isdigit():
+        if prefix != kind or not number.isdigit():
             raise ValueError
         return int(number)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -11,6 +11,8 @@ TENANT_SCOPES = {
     "events:read": "Read the event log",
     "audit:read": "Read the audit trail",
     "keys:manage": "Create, list, rotate and revoke API keys",
+    "ledger:read": "Read ledger accounts, entries, balances, statements and the trial balance",
+    "ledger:write": "Operate the ledger: open accounts, post entries, transfers, holds and reversals",
 }
 PLATFORM_SCOPES = {
     "tenants:read": "List tenants",
