@@ -77,10 +77,9 @@ def hold_create(
 ) -> HoldDTO:
     """Reserve `amount` on `account_id` (debited at capture) for `credit_account_id`."""
     external_ref = validation.external_ref(external_ref)
-    account_id = validation.account_id(account_id, "account_id")
-    credit_account_id = validation.account_id(credit_account_id, "credit_account_id")
-    if account_id == credit_account_id:
-        raise validation.invalid("credit_account_id", "Must differ from account_id.", "same_account")
+    account_id, credit_account_id = validation.two_accounts(
+        account_id, "account_id", credit_account_id, "credit_account_id"
+    )
     amount = require_amount(amount)
     currency = require_currency(currency)
     description = validation.description(description)

@@ -49,15 +49,20 @@ def account_dto(account: Account) -> AccountDTO:
     )
 
 
-def account_row(account_id: str, *, field: str = "account_id") -> Account:
+def _row(queryset, public_id: str, *, what: str, code: str, field: str):
+    """The row with this public id in the current tenant, or 404 `code` naming `field`."""
     try:
-        return Account.objects.get(public_id=account_id)
-    except Account.DoesNotExist:
+        return queryset.get(public_id=public_id)
+    except queryset.model.DoesNotExist:
         raise NotFound(
-            f"ledger account {account_id!r} does not exist",
-            code="account_not_found",
-            errors=[FieldError(field, "No such ledger account.", "account_not_found")],
+            f"{what} {public_id!r} does not exist",
+            code=code,
+            errors=[FieldError(field, f"No such {what}.", code)],
         ) from None
+
+
+def account_row(account_id: str, *, field: str = "account_id") -> Account:
+    return _row(Account.objects, account_id, what="ledger account", code="account_not_found", field=field)
 
 
 def account_get(account_id: str) -> AccountDTO:
@@ -132,14 +137,8 @@ def entry_get_by_pk(pk: int, *, replayed: bool = False) -> EntryDTO:
 
 
 def entry_row(entry_id: str, *, field: str = "entry_id") -> JournalEntry:
-    try:
-        return JournalEntry.objects.select_related("reverses", "hold").get(public_id=entry_id)
-    except JournalEntry.DoesNotExist:
-        raise NotFound(
-            f"journal entry {entry_id!r} does not exist",
-            code="entry_not_found",
-            errors=[FieldError(field, "No such journal entry.", "entry_not_found")],
-        ) from None
+    queryset = JournalEntry.objects.select_related("reverses", "hold")
+    return _row(queryset, entry_id, what="journal entry", code="entry_not_found", field=field)
 
 
 def entry_get(entry_id: str) -> EntryDTO:
@@ -171,14 +170,8 @@ def hold_dto(hold: Hold, *, replayed: bool = False, capture_entry_id: str | None
 
 
 def hold_row(hold_id: str, *, field: str = "hold_id") -> Hold:
-    try:
-        return Hold.objects.select_related("account", "credit_account").get(public_id=hold_id)
-    except Hold.DoesNotExist:
-        raise NotFound(
-            f"hold {hold_id!r} does not exist",
-            code="hold_not_found",
-            errors=[FieldError(field, "No such hold.", "hold_not_found")],
-        ) from None
+    queryset = Hold.objects.select_related("account", "credit_account")
+    return _row(queryset, hold_id, what="hold", code="hold_not_found", field=field)
 
 
 def hold_capture_entry_id(hold: Hold) -> str | None:

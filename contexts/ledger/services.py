@@ -53,8 +53,8 @@ def account_open(
     require_currency(currency)
     if type not in AccountType.values:
         raise validation.invalid("type", f"Must be one of {', '.join(AccountType.values)}.", "invalid_choice")
-    owner_ref = validation._plain_text(owner_ref, "owner_ref", max_length=100, required=False)
-    name = validation._plain_text(name, "name", max_length=200, required=False)
+    owner_ref = validation.plain_text(owner_ref, "owner_ref", max_length=100, required=False)
+    name = validation.plain_text(name, "name", max_length=200, required=False)
     overdraft_limit, max_balance = _limits(type, overdraft_limit, max_balance, system=False)
     account = Account.objects.create(
         currency=currency,
@@ -194,10 +194,9 @@ def transfer(
     debits the float (an asset grows) and credits the wallet (what is owed to the customer grows).
     """
     external_ref = validation.external_ref(external_ref)
-    debit_account_id = validation.account_id(debit_account_id, "debit_account_id")
-    credit_account_id = validation.account_id(credit_account_id, "credit_account_id")
-    if debit_account_id == credit_account_id:
-        raise validation.invalid("credit_account_id", "Must differ from debit_account_id.", "same_account")
+    debit_account_id, credit_account_id = validation.two_accounts(
+        debit_account_id, "debit_account_id", credit_account_id, "credit_account_id"
+    )
     amount = require_amount(amount)
     currency = require_currency(currency)
     description = validation.description(description)

@@ -22,7 +22,7 @@ def invalid(field: str, message: str, code: str = "invalid") -> InvalidInput:
     return InvalidInput(message, errors=[FieldError(field, message, code)])
 
 
-def _plain_text(value: object, field: str, *, max_length: int, required: bool) -> str:
+def plain_text(value: object, field: str, *, max_length: int, required: bool) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str):
@@ -37,11 +37,11 @@ def _plain_text(value: object, field: str, *, max_length: int, required: bool) -
 
 
 def external_ref(value: object, field: str = "external_ref") -> str:
-    return _plain_text(value, field, max_length=MAX_REF, required=True)
+    return plain_text(value, field, max_length=MAX_REF, required=True)
 
 
 def description(value: object, field: str = "description") -> str:
-    return _plain_text(value, field, max_length=MAX_DESCRIPTION, required=False)
+    return plain_text(value, field, max_length=MAX_DESCRIPTION, required=False)
 
 
 def _check_json(value, field: str, depth: int) -> None:
@@ -92,6 +92,14 @@ def account_id(value: object, field: str) -> str:
     if not isinstance(value, str) or not value.startswith("acc_") or len(value) > 40:
         raise invalid(field, "Must be a ledger account id (acc_…).", "invalid_account_id")
     return value
+
+
+def two_accounts(first: object, first_field: str, second: object, second_field: str) -> tuple[str, str]:
+    """Two different ledger account ids (a transfer's or a hold's two sides)."""
+    first, second = account_id(first, first_field), account_id(second, second_field)
+    if first == second:
+        raise invalid(second_field, f"Must differ from {first_field}.", "same_account")
+    return first, second
 
 
 def lines(value: object, field: str = "postings") -> list[Line]:

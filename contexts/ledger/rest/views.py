@@ -39,6 +39,10 @@ def _created_or_replayed(dto) -> int:
     return 200 if dto.replayed else 201
 
 
+def _created_or_replayed_responses(out, *, replay: str = "the external_ref") -> dict:
+    return {201: out, 200: OpenApiResponse(out, description=f"Replay of {replay}.")}
+
+
 def _no_body(request) -> None:
     _valid(s.EmptyIn, request.data or {})
 
@@ -231,7 +235,7 @@ class EntryCreateView(APIView):
         summary="Post an entry",
         description="A balanced entry: at least two postings, debits equal credits in each currency.",
         request=s.EntryPostIn,
-        responses={201: s.EntryOut, 200: OpenApiResponse(s.EntryOut, description="Replay of the external_ref.")},
+        responses=_created_or_replayed_responses(s.EntryOut),
     )
     @idempotent(required=True)
     def post(self, request):
@@ -268,7 +272,7 @@ class EntryReversalView(APIView):
             "(`amount`, for an entry with one debit and one credit)."
         ),
         request=s.ReversalIn,
-        responses={201: s.EntryOut, 200: OpenApiResponse(s.EntryOut, description="Replay of the external_ref.")},
+        responses=_created_or_replayed_responses(s.EntryOut),
     )
     @idempotent(required=True)
     def post(self, request, entry_id: str):
@@ -284,7 +288,7 @@ class TransferView(APIView):
         tags=TAGS,
         summary="Transfer between two accounts",
         request=s.TransferIn,
-        responses={201: s.EntryOut, 200: OpenApiResponse(s.EntryOut, description="Replay of the external_ref.")},
+        responses=_created_or_replayed_responses(s.EntryOut),
     )
     @idempotent(required=True)
     def post(self, request):
@@ -304,7 +308,7 @@ class HoldCreateView(APIView):
         summary="Place a hold",
         description="Reserves available funds of a credit-normal account until captured, released or expired.",
         request=s.HoldCreateIn,
-        responses={201: s.HoldOut, 200: OpenApiResponse(s.HoldOut, description="Replay of the external_ref.")},
+        responses=_created_or_replayed_responses(s.HoldOut),
     )
     @idempotent(required=True)
     def post(self, request):
@@ -332,7 +336,7 @@ class HoldCaptureView(APIView):
             "the rest, in one entry (`capture_entry_id`). 201 when captured now, 200 for a replay."
         ),
         request=s.HoldCaptureIn,
-        responses={201: s.HoldOut, 200: OpenApiResponse(s.HoldOut, description="Replay of the capture.")},
+        responses=_created_or_replayed_responses(s.HoldOut, replay="the capture"),
     )
     @idempotent(required=True)
     def post(self, request, hold_id: str):
