@@ -44,6 +44,7 @@ def tenant_schema_create(schema_name: str) -> str:
     template = template_schema_name()
     if schema_exists(template):
         CloneSchema().clone_schema(template, schema_name, "DATA")
+        _restore_names(template, schema_name)
         how = "cloned"
     else:
         logger.warning("tenant.template_missing", template=template, schema=schema_name)
@@ -52,6 +53,60 @@ def tenant_schema_create(schema_name: str) -> str:
         how = "migrated"
     migrate_schema(schema_name)
     return how
+
+
+# Constraints and indexes of `schema`, keyed by table and definition (schema name taken out), so
+# a clone's objects can be paired with the template's.
+_CONSTRAINTS = """
+SELECT c.relname, regexp_replace(pg_get_constraintdef(k.oid), %(pattern)s, '', 'g'), k.conname
+  FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = %(schema)s AND k.contype IN ('p', 'u', 'f', 'c', 'x')
+ ORDER BY 1, 2, 3
+"""
+_INDEXES = """
+SELECT i.tablename,
+       regexp_replace(regexp_replace(i.indexdef, %(pattern)s, '', 'g'), '^(CREATE (UNIQUE )?INDEX) \\S+', '\\1'),
+       i.indexname
+  FROM pg_indexes i
+ WHERE i.schemaname = %(schema)s
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
+                    WHERE n.nspname = i.schemaname AND k.conname = i.indexname)
+ ORDER BY 1, 2, 3
+"""
+
+
+def _objects(cursor, query: str, schema: str) -> dict[tuple[str, str], list[str]]:
+    cursor.execute(query, {"schema": schema, "pattern": f'\\m{schema}\\.|"{schema}"\\.'})
+    found: dict[tuple[str, str], list[str]] = {}
+    for table, definition, name in cursor.fetchall():
+        found.setdefault((table, definition), []).append(name)
+    return found
+
+
+def _restore_names(template: str, schema: str) -> None:
+    """Give the clone's constraints and indexes the template's names.
+
+    The clone creates tables with `LIKE … INCLUDING ALL`, which names unique constraints and
+    indexes after their columns; a later migration that alters or drops one by its name would then
+    fail on every cloned tenant. Objects are paired by table and definition.
+    """
+    with connection.cursor() as cursor:
+        for query, statement in (
+            (_CONSTRAINTS, 'ALTER TABLE "{schema}"."{table}" RENAME CONSTRAINT "{old}" TO "{new}"'),
+            (_INDEXES, 'ALTER INDEX "{schema}"."{old}" RENAME TO "{new}"'),
+        ):
+            wanted, present = _objects(cursor, query, template), _objects(cursor, query, schema)
+            renames = [
+                (table, old, new)
+                for (table, definition), names in wanted.items()
+                for old, new in zip(present.get((table, definition), []), names, strict=False)
+                if old != new
+            ]
+            # Through temporary names, so that no rename collides with a name not yet moved away.
+            for step, (table, old, _new) in enumerate(renames):
+                cursor.execute(statement.format(schema=schema, table=table, old=old, new=f"ff_rename_{step}"))
+            for step, (table, _old, new) in enumerate(renames):
+                cursor.execute(statement.format(schema=schema, table=table, old=f"ff_rename_{step}", new=new))
 
 
 def tenant_schema_drop(schema_name: str) -> None:

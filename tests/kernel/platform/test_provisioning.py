@@ -170,3 +170,26 @@ def test_provisioning_and_status_changes_are_audited(make_tenant):
         own = list(AuditRecord.objects.order_by("id").values_list("action", "target_type"))
     assert public == ["tenant.provisioned", "tenant.suspended"]
     assert own == [("tenant.provisioned", "tenant"), ("apikey.created", "api_key")]
+
+
+def test_a_cloned_schema_keeps_the_template_names_of_constraints_and_indexes(make_tenant):
+    """A later migration that alters or drops a constraint by name must work on cloned tenants."""
+    schema = make_tenant("names").tenant.schema_name
+
+    assert _names(schema) == _names("tenant_template")
+    assert ("outbox_outboxevent", "outbox_aggregate_sequence_unique") in _names(schema)
+
+
+def _names(schema: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname, k.conname FROM pg_constraint k
+              JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = %(schema)s
+            UNION
+            SELECT tablename, indexname FROM pg_indexes WHERE schemaname = %(schema)s
+            """,
+            {"schema": schema},
+        )
+        return set(cursor.fetchall())
