@@ -75,6 +75,10 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
 # New tenants are cloned from this migrated schema instead of running every migration.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Issue `SET search_path` when a connection changes tenant, not before every query (half the round
+# trips of a one-statement posting). django-tenants forgets the setting on rollback and savepoint
+# rollback, which undo a SET, and on close (tests/kernel/test_tenant_routing.py).
+TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [

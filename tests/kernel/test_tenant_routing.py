@@ -1,8 +1,10 @@
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import get_public_schema_name
 
+from finfactory.tenancy.context import in_tenant
 from finfactory.tenancy.models import Domain
 
 
@@ -40,3 +42,42 @@ def test_the_tenant_schema_holds_tenant_apps_and_not_shared_only_tables(tenant_w
     assert {"auth_user", "auth_group", "django_admin_log", "django_session"} <= tables
     assert "tenancy_tenant" not in tables
     assert "tenancy_domain" not in tables
+
+
+def _schema() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        return cursor.fetchone()[0]
+
+
+def test_the_search_path_is_set_once_per_tenant_switch_not_per_query(make_tenant):
+    alpha, beta = make_tenant("alpha").tenant, make_tenant("beta").tenant
+    with CaptureQueriesContext(connection) as queries:
+        with in_tenant(alpha):
+            assert [_schema(), _schema()] == [alpha.schema_name] * 2
+        with in_tenant(beta):
+            assert _schema() == beta.schema_name
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert sum(s.startswith("SET search_path") for s in statements) == 2, statements
+
+
+def test_a_rolled_back_savepoint_that_set_the_search_path_does_not_leave_a_stale_one(make_tenant):
+    alpha, beta = make_tenant("alpha").tenant, make_tenant("beta").tenant
+    with in_tenant(alpha):
+        assert _schema() == alpha.schema_name
+    with in_tenant(beta):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            assert _schema() == beta.schema_name  # SET issued inside the savepoint…
+            raise RuntimeError  # …and undone by its rollback
+        assert _schema() == beta.schema_name
+
+
+def test_a_rolled_back_transaction_that_set_the_search_path_does_not_leave_a_stale_one(committed_tenants):
+    alpha, beta = committed_tenants("alpha").tenant, committed_tenants("beta").tenant
+    with in_tenant(alpha):
+        assert _schema() == alpha.schema_name
+    with in_tenant(beta):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            assert _schema() == beta.schema_name
+            raise RuntimeError
+        assert _schema() == beta.schema_name
