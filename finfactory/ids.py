@@ -52,7 +52,13 @@ class PublicIdField(models.CharField):
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs["prefix"] = self.prefix
-        for key, default in (("max_length", 40), ("unique", True), ("editable", False)):
+        for key, default in (("max_length", 40), ("editable", False)):
             if kwargs.get(key) == default:
                 kwargs.pop(key, None)
+        # unique defaults to True here but to False on Field, which therefore leaves a False out:
+        # say it, or a migration would re-create the field unique.
+        if self.unique:
+            kwargs.pop("unique", None)
+        else:
+            kwargs["unique"] = False
         return name, path, args, kwargs

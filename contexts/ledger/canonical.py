@@ -1,10 +1,15 @@
-"""The one definition of an entry's canonical form, its chain hash and a request's digest.
+"""The one definition of the ledger's hashes and of a request's digest.
 
-`ledger_post()` (SQL, migration 0002) builds the canonical form while it posts; `ledger_verify`
-re-builds it here from the stored rows. The two must agree byte for byte, so the form is
+`ledger_post()` (SQL, migration 0002) computes the hashes while it posts; `ledger_verify`
+re-computes them here from the stored rows. The two must agree byte for byte, so the forms are
 deliberately simple: a version tag, then each field as `<length>:<value>;` (lengths in
-characters, so no value can be confused with a delimiter), postings in line order. Derived values
-(balance_after, per-account sequences) are not hashed; `ledger_verify` re-derives them.
+characters, so no value can be confused with a delimiter).
+
+- An entry's hash covers its fields and its postings (account, direction, amount, currency) in
+  line order.
+- A posting's hash links it into its account's chain: the previous posting's hash (GENESIS_HASH
+  for the first), the entry's hash, the line, the account sequence and the balance after. Editing
+  an entry or posting, or removing one, breaks a chain; the account row keeps each chain's head.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ def canonical_json(value) -> str:
 
 
 def metadata_digest(metadata: dict) -> str:
-    return hashlib.sha256(canonical_json(metadata).encode("utf-8")).hexdigest()
+    return sha256_hex(canonical_json(metadata))
 
 
 def entry_canonical(
@@ -65,11 +70,22 @@ def entry_canonical(
     return "".join(parts)
 
 
-def chain_hash(prev_hash: str, canonical: str) -> str:
-    """sha256(previous hash + canonical entry), hex — what ledger_post() stores."""
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def posting_hash(*, prev_hash: str, entry_hash: str, line: int, sequence: int, balance_after: int) -> str:
+    """A posting's link in its account's chain — what ledger_post() stores in ledger_posting.hash."""
+    return sha256_hex(
+        "ledger-posting-v1;"
+        + _field(prev_hash)
+        + _field(entry_hash)
+        + _field(str(line))
+        + _field(str(sequence))
+        + _field(str(balance_after))
+    )
 
 
 def request_digest(**fields) -> str:
     """Fingerprint of what a caller asked for, to tell a retry from a reused reference."""
-    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
+    return sha256_hex(canonical_json(fields))

@@ -7,8 +7,13 @@ owes the customer money), so that Σ(posted of debit-normal) = Σ(posted of cred
 currency: the trial balance.
 
 Database guards (migration 0002): journal entries and postings refuse UPDATE, DELETE and
-TRUNCATE (an entry's chain fields are written exactly once, when the entry is sealed); CHECK
-constraints keep every account within its floor and ceiling whatever code path writes it.
+TRUNCATE; CHECK constraints keep every account within its floor and ceiling whatever code path
+writes it.
+
+Tamper evidence (canonical.py, verify.py): an entry stores the hash of its content; each posting
+stores a link in its account's hash chain (the previous posting's hash, the entry's hash, the
+line, sequence and balance after); the account keeps the head. The chain of an account is
+extended under the row lock a posting takes anyway, so it adds no point of contention.
 """
 
 from django.db import models
@@ -16,6 +21,8 @@ from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from finfactory.ids import PublicIdField
+
+from .canonical import GENESIS_HASH
 
 
 class AccountType(models.TextChoices):
@@ -67,6 +74,9 @@ class Account(FSMModelMixin, models.Model):
     posted = models.BigIntegerField(default=0)
     held = models.BigIntegerField(default=0)
     last_sequence = models.BigIntegerField(default=0, help_text="Sequence of the account's latest posting.")
+    last_hash = models.CharField(
+        max_length=64, default=GENESIS_HASH, help_text="Hash of the account's latest posting: its chain's head."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -136,10 +146,7 @@ class JournalEntry(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", db_index=False
     )
     hold = models.ForeignKey("Hold", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
-    # Tamper evidence, written once when the entry is sealed in its own transaction.
-    chain_seq = models.BigIntegerField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64, blank=True)
-    hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, help_text="sha256 of the entry's canonical form (canonical.py).")
 
     class Meta:
         ordering = ["-id"]
@@ -149,7 +156,6 @@ class JournalEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["public_id"], name="ledger_entry_public_id_unique"),
             models.UniqueConstraint(fields=["external_ref"], name="ledger_entry_external_ref_unique"),
-            models.UniqueConstraint(fields=["chain_seq"], name="ledger_entry_chain_seq_unique"),
         ]
         indexes = [
             models.Index(fields=["reverses"], condition=Q(reverses__isnull=False), name="ledger_entry_reverses"),
@@ -175,6 +181,7 @@ class Posting(models.Model):
     currency = models.CharField(max_length=3)
     sequence = models.BigIntegerField(help_text="Position in the account's history, from 1, without gaps.")
     balance_after = models.BigIntegerField(help_text="The account's posted balance after this posting.")
+    hash = models.CharField(max_length=64, help_text="This posting's link in its account's hash chain.")
     posted_at = models.DateTimeField()
 
     class Meta:
@@ -249,18 +256,3 @@ class Hold(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     @transition(field=status, source=HoldStatus.ACTIVE, target=HoldStatus.EXPIRED)
     def expire(self, *, at) -> None:
         self.finished_at = at
-
-
-class ChainHead(models.Model):
-    """One row: the tenant's ledger chain head. Sealing an entry updates it, so entries are
-    chained in commit order; the row is locked for the last moment of a posting transaction only."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    seq = models.BigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default="0" * 64)
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(id=1), name="ledger_chain_head_single_row")]
-
-    def __str__(self) -> str:
-        return f"chain head #{self.seq} {self.hash[:12]}…"

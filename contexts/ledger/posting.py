@@ -1,10 +1,10 @@
 """The write path every money movement takes: one statement, `ledger_post()` (migration 0002).
 
-It locks the accounts in id order under `lock_timeout`, checks the reference and every rule,
-writes the postings and balances, publishes the events to the outbox (journal.posted,
-balance.updated per account, and the caller's own) and, last, inserts the entry chained to the
-previous one — so the tenant-wide chain head is locked only from the end of the statement to
-COMMIT. Python prepares the ids and event slots and turns database refusals into platform errors.
+It writes the entry (with its content hash), then locks the accounts in id order under
+`lock_timeout`, checks every rule, writes the postings (each a link in its account's hash chain)
+and balances, and publishes the events to the outbox (journal.posted, balance.updated per
+account, and the caller's own). Python prepares the ids and event slots and turns database
+refusals into platform errors.
 
 A reused reference with the same request returns the first entry (no second effect, no events).
 """
@@ -151,6 +151,7 @@ def post_entry(
         return entry_get_by_pk(result["entry_id"], replayed=True)
     wake_after_commit()
     posted_at = datetime.fromisoformat(result["posted_at"])
+    applied_at = datetime.fromisoformat(result["applied_at"])
     return EntryDTO(
         id=applied.public_id,
         external_ref=external_ref,
@@ -171,7 +172,7 @@ def post_entry(
                 currency=line.currency,
                 sequence=state["sequence"],
                 balance_after=state["balance_after"],
-                posted_at=posted_at,
+                posted_at=applied_at,
             )
             for index, (line, state) in enumerate(zip(lines, result["lines"], strict=True), start=1)
         ),

@@ -1,9 +1,9 @@
-"""Proving the current tenant's ledger: the hash chain, every entry, every balance.
+"""Proving the current tenant's ledger: every hash, every entry, every balance.
 
-Everything is recomputed from the postings, independently of the write path: the chain in
-Python (canonical.py) rather than by the SQL that sealed it, balances by summing history (the
-one place that does). Constant memory: entries are read in keyset batches, sums are done by
-PostgreSQL.
+Everything is recomputed from the stored rows, independently of the write path: the hashes in
+Python (canonical.py) rather than by the SQL that wrote them, balances by summing history (the
+one place that does). Constant memory: entries and postings are read in keyset batches, sums are
+done by PostgreSQL.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class LedgerReport:
     entries_checked: int = 0
     accounts_checked: int = 0
     postings_checked: int = 0
-    chain_head_seq: int = 0
+    links_checked: int = 0
     trial_balance: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -38,70 +38,103 @@ class LedgerReport:
 
 
 _ENTRIES = """
-SELECT e.chain_seq, e.public_id, e.external_ref, e.kind, e.description, e.metadata, e.effective_at,
-       e.posted_at, r.public_id, h.public_id, e.prev_hash, e.hash,
+SELECT e.id, e.public_id, e.external_ref, e.kind, e.description, e.metadata, e.effective_at,
+       e.posted_at, r.public_id, h.public_id, e.hash,
        (SELECT coalesce(json_agg(json_build_array(a.public_id, p.direction, p.amount, p.currency) ORDER BY p.line),
                         '[]'::json)
           FROM ledger_posting p JOIN ledger_account a ON a.id = p.account_id WHERE p.entry_id = e.id)
   FROM ledger_journalentry e
   LEFT JOIN ledger_journalentry r ON r.id = e.reverses_id
   LEFT JOIN ledger_hold h ON h.id = e.hold_id
- WHERE e.chain_seq > %s
- ORDER BY e.chain_seq
+ WHERE e.id > %s
+ ORDER BY e.id
  LIMIT %s
 """
 
 
-def _verify_chain(report: LedgerReport) -> None:
-    expected_prev, expected_seq, last_seq = canonical.GENESIS_HASH, 1, 0
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(_ENTRIES, [last_seq, BATCH])
-            rows = cursor.fetchall()
-            if not rows:
-                break
-            for (
-                seq,
-                public_id,
-                ref,
-                kind,
-                description,
-                metadata,
-                effective_at,
-                posted_at,
-                reverses,
-                hold,
-                prev,
-                hash_,
-                postings,
-            ) in rows:
-                report.entries_checked += 1
-                if isinstance(metadata, str):  # Django leaves jsonb undecoded for JSONField
-                    metadata = json.loads(metadata)
-                if seq != expected_seq:
-                    report.add(f"chain: entries {expected_seq}..{seq - 1} are missing before {public_id}")
-                if prev != expected_prev:
-                    report.add(f"chain: {public_id} (#{seq}) does not follow the previous entry's hash")
-                text = canonical.entry_canonical(
-                    public_id=public_id, external_ref=ref, kind=kind, description=description, metadata=metadata,
-                    effective_at=effective_at, posted_at=posted_at, reverses=reverses, hold=hold,
-                    postings=[tuple(p) for p in postings],
-                )  # fmt: skip
-                if canonical.chain_hash(prev, text) != hash_:
-                    report.add(f"chain: {public_id} (#{seq}) does not match its hash (altered entry or postings)")
-                expected_prev, expected_seq, last_seq = hash_, seq + 1, seq
-        cursor.execute("SELECT count(*) FROM ledger_journalentry WHERE chain_seq IS NULL")
-        (unsealed,) = cursor.fetchone()
-        if unsealed:
-            report.add(f"chain: {unsealed} entries were never sealed")
-        cursor.execute("SELECT seq, hash FROM ledger_chainhead WHERE id = 1")
-        head = cursor.fetchone() or (0, canonical.GENESIS_HASH)
-    report.chain_head_seq = head[0]
-    if head != (last_seq, expected_prev):
-        report.add(
-            f"chain: the head records entry #{head[0]} but the chain ends at #{last_seq}"
-            " (entries removed from the end?)"
-        )
+def _verify_entry_hashes(report: LedgerReport, cursor) -> None:
+    """Each entry against the hash of its fields and postings."""
+    last_id = 0
+    while True:
+        cursor.execute(_ENTRIES, [last_id, BATCH])
+        rows = cursor.fetchall()
+        if not rows:
+            return
+        for row in rows:
+            (row_id, public_id, ref, kind, description, metadata, effective_at, posted_at, reverses, hold) = row[:10]
+            hash_, postings = row[10:]
+            report.entries_checked += 1
+            if isinstance(metadata, str):  # Django leaves jsonb undecoded for JSONField
+                metadata = json.loads(metadata)
+            text = canonical.entry_canonical(
+                public_id=public_id, external_ref=ref, kind=kind, description=description, metadata=metadata,
+                effective_at=effective_at, posted_at=posted_at, reverses=reverses, hold=hold,
+                postings=[tuple(p) for p in postings],
+            )  # fmt: skip
+            if canonical.sha256_hex(text) != hash_:
+                report.add(f"entry {public_id} does not match its hash (altered entry or postings)")
+            last_id = row_id
+
+
+_LINKS = """
+SELECT p.account_id, a.public_id, a.last_hash, p.sequence, p.line, p.balance_after, p.hash, e.public_id, e.hash
+  FROM ledger_posting p
+  JOIN ledger_account a ON a.id = p.account_id
+  LEFT JOIN ledger_journalentry e ON e.id = p.entry_id
+ WHERE (p.account_id, p.sequence) > (%s, %s)
+ ORDER BY p.account_id, p.sequence
+ LIMIT %s
+"""
+
+
+def _verify_account_chains(report: LedgerReport, cursor) -> None:
+    """Each account's postings, in sequence order, against their links; the account row against
+    the last link. A link is checked against the previous posting's stored hash, so one altered
+    row is reported once and the rest of the chain is still checked."""
+    position = (0, 0)
+    account = None  # (id, public id, stored head, last link seen)
+
+    def close(current) -> None:
+        if current is not None and current[2] != current[3]:
+            report.add(
+                f"chain: {current[1]} records a head that is not its last posting's hash"
+                " (postings removed from the end?)"
+            )
+
+    while True:
+        cursor.execute(_LINKS, [*position, BATCH])
+        rows = cursor.fetchall()
+        if not rows:
+            break
+        for account_id, public_id, head, sequence, line, balance_after, hash_, entry_id, entry_hash in rows:
+            if account is None or account[0] != account_id:
+                close(account)
+                account = [account_id, public_id, head, canonical.GENESIS_HASH]
+            report.links_checked += 1
+            if entry_id is None:
+                report.add(f"chain: {public_id} posting #{sequence} belongs to an entry that no longer exists")
+            expected = canonical.posting_hash(
+                prev_hash=account[3], entry_hash=entry_hash or "", line=line, sequence=sequence,
+                balance_after=balance_after,
+            )  # fmt: skip
+            if hash_ != expected:
+                report.add(
+                    f"chain: {public_id} posting #{sequence} does not match its link"
+                    " (altered posting or entry, or a posting before it removed)"
+                )
+            account[3] = hash_
+            position = (account_id, sequence)
+    close(account)
+    cursor.execute(
+        """
+        SELECT a.public_id FROM ledger_account a
+         WHERE a.last_hash <> %s AND NOT EXISTS (SELECT 1 FROM ledger_posting p WHERE p.account_id = a.id)
+         ORDER BY a.id LIMIT %s
+        """,
+        [canonical.GENESIS_HASH, MAX_LISTED],
+    )
+    for (public_id,) in cursor.fetchall():
+        report.add(f"chain: {public_id} records a head but has no postings (postings removed?)")
 
 
 def _verify_entries(report: LedgerReport, cursor) -> None:
@@ -202,8 +235,9 @@ def _verify_running_balances(report: LedgerReport, cursor) -> None:
 def ledger_verify() -> LedgerReport:
     """Check the current tenant's ledger; `report.ok` is False on any discrepancy."""
     report = LedgerReport()
-    _verify_chain(report)
     with connection.cursor() as cursor:
+        _verify_entry_hashes(report, cursor)
+        _verify_account_chains(report, cursor)
         _verify_entries(report, cursor)
         _verify_accounts(report, cursor)
         _verify_running_balances(report, cursor)

@@ -1,12 +1,13 @@
 """The ledger's write path in the database, and the guards that keep history immutable.
 
 ledger_post() is a whole posting in one statement (one round trip; in autocommit, one
-transaction): account locks in id order under lock_timeout, the replay check, every rule, the
-postings (with per-account sequence and balance_after), the new balances, the outbox events and,
-last, the entry itself chained to the tenant's previous entry. The chain head row is therefore
-locked only from the end of the statement to COMMIT: the chain serialises as little as possible.
+transaction): the replay check and the entry row (with its content hash) first, then the account
+locks in id order under lock_timeout, every rule, the postings (with per-account sequence,
+balance_after and hash-chain link), the new balances and the outbox events. Only what needs the
+balances is done under the account locks, so a hot account is held as briefly as possible, and
+nothing tenant-wide is locked at all.
 
-The canonical form hashed into the chain is built here and re-built independently in Python by
+The hashes are computed here and re-computed independently in Python by
 contexts/ledger/canonical.py for `ledger_verify`: each field as `<length>:<value>;`.
 
 Errors are raised with SQLSTATE class FF (FF404 not found, FF409 conflict, FF422 business rule);
@@ -28,16 +29,6 @@ CREATE OR REPLACE FUNCTION ledger_timestamp(p_value timestamptz) RETURNS text LA
     SELECT to_char(p_value AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
-CREATE OR REPLACE FUNCTION ledger_publish(p_slot jsonb, p_data jsonb, p_at timestamptz, p_context jsonb)
-RETURNS void LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-    PERFORM outbox_publish((p_slot->>'lock')::bigint, p_slot->>'event_id', p_slot->>'type',
-                           (p_slot->>'version')::integer, p_slot->>'aggregate_type', p_slot->>'aggregate_id',
-                           (p_slot->>'shard')::integer, p_data, p_at, p_context->>'request_id',
-                           p_context->>'actor');
-END
-$$;
-
 CREATE OR REPLACE FUNCTION ledger_post(
     p_entry_public_id text, p_external_ref text, p_digest text, p_kind text, p_description text,
     p_metadata jsonb, p_metadata_digest text, p_effective_at timestamptz,
@@ -47,40 +38,39 @@ CREATE OR REPLACE FUNCTION ledger_post(
 ) RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_existing record;
-    v_row record;
-    v_wanted text[];
-    v_ids bigint[] := '{}';
-    v_pub text[] := '{}';
-    v_credit_normal boolean[] := '{}';
-    v_posted bigint[] := '{}';
-    v_held bigint[] := '{}';
-    v_seq bigint[] := '{}';
-    v_floor bigint[] := '{}';
-    v_max bigint[] := '{}';
-    v_currency text[] := '{}';
-    v_owner text[] := '{}';
-    v_status text[] := '{}';
+    v_ids bigint[];
+    v_pub text[];
+    v_credit_normal boolean[];
+    v_posted bigint[];
+    v_held bigint[];
+    v_seq bigint[];
+    v_floor bigint[];
+    v_max bigint[];
+    v_currency text[];
+    v_owner text[];
+    v_status text[];
+    v_hash text[];
     v_line_account bigint[] := '{}';
     v_line_seq bigint[] := '{}';
     v_line_balance bigint[] := '{}';
-    v_line_direction text[] := '{}';
+    v_line_hash text[] := '{}';
+    v_directions text[];
     v_lines_out jsonb := '[]';
     v_postings_event jsonb := '[]';
-    v_n integer := coalesce(array_length(p_accounts, 1), 0);
+    v_n integer := cardinality(p_accounts);
+    v_m integer;
     v_entry_id bigint;
-    v_now timestamptz;
-    v_effective timestamptz;
-    v_signed bigint;
-    v_canonical text;
-    v_chain_seq bigint;
-    v_prev text;
-    v_hash text;
+    v_now timestamptz := clock_timestamp();  -- the entry's posted_at
+    v_applied timestamptz;  -- the postings' posted_at, taken under the locks: ordered like the sequences
+    v_effective timestamptz := coalesce(p_effective_at, v_now);
+    v_entry_hash text;
+    v_missing text;
+    v_events jsonb;
     v_slot jsonb;
     i integer;
     k integer;
 BEGIN
     PERFORM set_config('lock_timeout', p_lock_timeout, true);
-
     IF v_n < 2 THEN
         RAISE EXCEPTION 'an entry needs at least two postings'
             USING ERRCODE = 'FF422', DETAIL = 'too_few_postings', HINT = 'postings';
@@ -94,28 +84,9 @@ BEGIN
             USING ERRCODE = 'FF422', DETAIL = 'unbalanced_entry', HINT = 'postings';
     END IF;
 
-    -- Lock every account the entry touches, in id order: concurrent entries cannot deadlock.
-    v_wanted := ARRAY(SELECT DISTINCT x FROM unnest(p_accounts || p_release_account) AS x WHERE x IS NOT NULL);
-    FOR v_row IN
-        SELECT id, public_id, normal_balance, posted, held, last_sequence, overdraft_limit, max_balance,
-               currency, status, owner_ref
-          FROM ledger_account WHERE public_id = ANY(v_wanted) ORDER BY id FOR UPDATE
-    LOOP
-        v_ids := v_ids || v_row.id;
-        v_pub := v_pub || v_row.public_id::text;
-        v_credit_normal := v_credit_normal || (v_row.normal_balance = 'credit');
-        v_posted := v_posted || v_row.posted;
-        v_held := v_held || v_row.held;
-        v_seq := v_seq || v_row.last_sequence;
-        v_floor := v_floor || (-v_row.overdraft_limit);
-        v_max := v_max || v_row.max_balance;
-        v_currency := v_currency || v_row.currency::text;
-        v_owner := v_owner || v_row.owner_ref::text;
-        v_status := v_status || v_row.status::text;
-    END LOOP;
-
-    -- A reference seen before (checked under the locks, so a concurrent twin has committed by
-    -- now): the same request is answered with the first entry, a different one is refused.
+    -- A reference seen before: the same request is answered with the first entry, a different one
+    -- is refused. A twin still in flight makes the INSERT below wait, then fail on the unique
+    -- index (posting.py answers that as a replay too).
     SELECT id, request_digest INTO v_existing FROM ledger_journalentry WHERE external_ref = p_external_ref;
     IF FOUND THEN
         IF v_existing.request_digest <> p_digest THEN
@@ -125,12 +96,45 @@ BEGIN
         RETURN jsonb_build_object('replayed', true, 'entry_id', v_existing.id);
     END IF;
 
-    IF coalesce(array_length(v_ids, 1), 0) <> coalesce(array_length(v_wanted, 1), 0) THEN
-        SELECT x INTO v_row FROM unnest(v_wanted) AS x WHERE x <> ALL(v_pub) LIMIT 1;
-        RAISE EXCEPTION 'account % does not exist', v_row.x
-            USING ERRCODE = 'FF404', DETAIL = 'account_not_found', HINT = v_row.x;
+    -- The entry and its content hash need no account lock: written first, outside the section
+    -- that hot accounts serialise on.
+    v_directions := ARRAY(SELECT CASE WHEN d THEN 'D' ELSE 'C' END FROM unnest(p_debits) AS d);
+    v_entry_hash := encode(sha256(convert_to(
+        'ledger-entry-v1;' || ledger_field(p_entry_public_id) || ledger_field(p_external_ref)
+        || ledger_field(p_kind) || ledger_field(p_description) || ledger_field(p_metadata_digest)
+        || ledger_field(ledger_timestamp(v_effective)) || ledger_field(ledger_timestamp(v_now))
+        || ledger_field(coalesce(p_reverses_public_id, '')) || ledger_field(coalesce(p_hold_public_id, ''))
+        || (SELECT string_agg(ledger_field(l.account) || ledger_field(l.direction) || ledger_field(l.amount::text)
+                              || ledger_field(l.currency), '' ORDER BY l.line)
+              FROM unnest(p_accounts, v_directions, p_amounts, p_currencies)
+                   WITH ORDINALITY AS l(account, direction, amount, currency, line)),
+        'UTF8')), 'hex');
+    INSERT INTO ledger_journalentry
+        (public_id, external_ref, request_digest, kind, description, metadata, effective_at, posted_at,
+         reverses_id, hold_id, hash)
+    VALUES (p_entry_public_id, p_external_ref, p_digest, p_kind, p_description, p_metadata,
+            v_effective, v_now, p_reverses_id, p_hold_id, v_entry_hash)
+    RETURNING id INTO v_entry_id;
+
+    -- Lock every account the entry touches, in id order: concurrent entries cannot deadlock.
+    SELECT array_agg(a.id), array_agg(a.public_id::text), array_agg(a.normal_balance = 'credit'),
+           array_agg(a.posted), array_agg(a.held), array_agg(a.last_sequence), array_agg(-a.overdraft_limit),
+           array_agg(a.max_balance), array_agg(a.currency::text), array_agg(a.owner_ref::text),
+           array_agg(a.status::text), array_agg(a.last_hash::text)
+      INTO v_ids, v_pub, v_credit_normal, v_posted, v_held, v_seq, v_floor, v_max, v_currency, v_owner,
+           v_status, v_hash
+      FROM (SELECT * FROM ledger_account
+             WHERE public_id = ANY(p_accounts || p_release_account) ORDER BY id FOR UPDATE) a;
+    v_m := coalesce(cardinality(v_ids), 0);
+    v_applied := clock_timestamp();
+
+    IF v_m < (SELECT count(DISTINCT x) FROM unnest(p_accounts || p_release_account) AS x WHERE x IS NOT NULL) THEN
+        SELECT x INTO v_missing FROM unnest(p_accounts || p_release_account) AS x
+         WHERE x IS NOT NULL AND x <> ALL(coalesce(v_pub, '{}')) LIMIT 1;
+        RAISE EXCEPTION 'account % does not exist', v_missing
+            USING ERRCODE = 'FF404', DETAIL = 'account_not_found', HINT = v_missing;
     END IF;
-    FOR k IN 1 .. array_length(v_ids, 1) LOOP
+    FOR k IN 1 .. v_m LOOP
         IF v_status[k] <> 'active' THEN
             RAISE EXCEPTION 'account % is %', v_pub[k], v_status[k]
                 USING ERRCODE = 'FF422', DETAIL = 'account_not_active', HINT = v_pub[k];
@@ -147,102 +151,93 @@ BEGIN
         v_held[k] := v_held[k] - p_release_amount;
     END IF;
 
-    v_now := clock_timestamp();
-    v_effective := coalesce(p_effective_at, v_now);
-    v_entry_id := nextval('ledger_journalentry_id_seq'::regclass);
-    v_canonical := 'ledger-entry-v1;' || ledger_field(p_entry_public_id) || ledger_field(p_external_ref)
-        || ledger_field(p_kind) || ledger_field(p_description) || ledger_field(p_metadata_digest)
-        || ledger_field(ledger_timestamp(v_effective)) || ledger_field(ledger_timestamp(v_now))
-        || ledger_field(coalesce(p_reverses_public_id, '')) || ledger_field(coalesce(p_hold_public_id, ''));
+    -- Each posting: the account's next sequence, its balance after, and its link in the
+    -- account's hash chain (the previous posting's hash, this entry's hash, line, sequence, balance).
     FOR i IN 1 .. v_n LOOP
         k := array_position(v_pub, p_accounts[i]);
         IF v_currency[k] <> p_currencies[i] THEN
             RAISE EXCEPTION 'account % holds %, not %', p_accounts[i], v_currency[k], p_currencies[i]
                 USING ERRCODE = 'FF422', DETAIL = 'currency_mismatch', HINT = p_accounts[i];
         END IF;
-        v_signed := CASE WHEN p_debits[i] <> v_credit_normal[k] THEN p_amounts[i] ELSE -p_amounts[i] END;
-        v_posted[k] := v_posted[k] + v_signed;
+        v_posted[k] := v_posted[k] + CASE WHEN p_debits[i] <> v_credit_normal[k] THEN p_amounts[i] ELSE -p_amounts[i] END;
         v_seq[k] := v_seq[k] + 1;
-        v_line_account := v_line_account || v_ids[k];
-        v_line_seq := v_line_seq || v_seq[k];
-        v_line_balance := v_line_balance || v_posted[k];
-        v_line_direction := v_line_direction || CASE WHEN p_debits[i] THEN 'D' ELSE 'C' END;
-        v_lines_out := v_lines_out || jsonb_build_object('sequence', v_seq[k], 'balance_after', v_posted[k]);
-        v_postings_event := v_postings_event || jsonb_build_object(
-            'account_id', p_accounts[i], 'direction', CASE WHEN p_debits[i] THEN 'debit' ELSE 'credit' END,
-            'amount', p_amounts[i], 'currency', p_currencies[i], 'sequence', v_seq[k],
-            'balance_after', v_posted[k]);
-        v_canonical := v_canonical || ledger_field(p_accounts[i]) || ledger_field(v_line_direction[i])
-            || ledger_field(p_amounts[i]::text) || ledger_field(p_currencies[i]);
+        v_hash[k] := encode(sha256(convert_to('ledger-posting-v1;' || ledger_field(v_hash[k]) || ledger_field(v_entry_hash)
+            || ledger_field(i::text) || ledger_field(v_seq[k]::text) || ledger_field(v_posted[k]::text), 'UTF8')), 'hex');
+        v_line_account[i] := v_ids[k];
+        v_line_seq[i] := v_seq[k];
+        v_line_balance[i] := v_posted[k];
+        v_line_hash[i] := v_hash[k];
     END LOOP;
 
     -- Every account ends within its floor and ceiling (the CHECK constraints say so again).
-    FOR k IN 1 .. array_length(v_ids, 1) LOOP
-        IF v_floor[k] IS NOT NULL AND v_posted[k] - v_held[k] < v_floor[k] THEN
+    FOR k IN 1 .. v_m LOOP
+        IF v_posted[k] - v_held[k] < v_floor[k] THEN
             RAISE EXCEPTION 'account % has insufficient available funds', v_pub[k]
                 USING ERRCODE = 'FF422', DETAIL = 'insufficient_funds', HINT = v_pub[k];
         END IF;
-        IF v_max[k] IS NOT NULL AND v_posted[k] > v_max[k] THEN
+        IF v_posted[k] > v_max[k] THEN
             RAISE EXCEPTION 'account % would exceed its maximum balance', v_pub[k]
                 USING ERRCODE = 'FF422', DETAIL = 'max_balance_exceeded', HINT = v_pub[k];
         END IF;
     END LOOP;
 
     INSERT INTO ledger_posting
-        (entry_id, line, account_id, direction, amount, currency, sequence, balance_after, posted_at)
-    SELECT v_entry_id, l.line, l.account_id, l.direction, l.amount, l.currency, l.sequence, l.balance_after, v_now
-      FROM unnest(v_line_account, v_line_direction, p_amounts, p_currencies, v_line_seq, v_line_balance)
-           WITH ORDINALITY AS l(account_id, direction, amount, currency, sequence, balance_after, line);
+        (entry_id, line, account_id, direction, amount, currency, sequence, balance_after, hash, posted_at)
+    SELECT v_entry_id, l.line, l.account_id, l.direction, l.amount, l.currency, l.sequence, l.balance_after, l.hash,
+           v_applied
+      FROM unnest(v_line_account, v_directions, p_amounts, p_currencies, v_line_seq, v_line_balance, v_line_hash)
+           WITH ORDINALITY AS l(account_id, direction, amount, currency, sequence, balance_after, hash, line);
 
     UPDATE ledger_account a
-       SET posted = n.posted, held = n.held, last_sequence = n.seq, updated_at = v_now
-      FROM unnest(v_ids, v_posted, v_held, v_seq) AS n(id, posted, held, seq)
+       SET posted = n.posted, held = n.held, last_sequence = n.seq, last_hash = n.hash, updated_at = v_applied
+      FROM unnest(v_ids, v_posted, v_held, v_seq, v_hash) AS n(id, posted, held, seq, hash)
      WHERE a.id = n.id;
 
-    -- Events, in the same transaction (the slots come from finfactory.outbox.publish.event_slot).
-    PERFORM ledger_publish(p_events->'journal', jsonb_build_object(
+    -- Events, in the same transaction: journal.posted (a new aggregate: sequence 1) and
+    -- balance.updated per account (its aggregate is serialised by the row lock held here, and by
+    -- the advisory lock every publisher takes), in one INSERT.
+    v_events := jsonb_build_array(p_events->'journal' || jsonb_build_object('data', jsonb_build_object(
         'entry_id', p_entry_public_id, 'external_ref', p_external_ref, 'kind', p_kind,
         'description', p_description, 'effective_at', v_effective, 'posted_at', v_now,
         'reverses', p_reverses_public_id, 'hold_id', p_hold_public_id, 'metadata', p_metadata,
-        'postings', v_postings_event), v_now, p_events);
-    FOR k IN 1 .. array_length(v_ids, 1) LOOP
-        PERFORM ledger_publish(p_events->'balances'->v_pub[k], jsonb_build_object(
-            'account_id', v_pub[k], 'owner_ref', v_owner[k], 'currency', v_currency[k], 'posted', v_posted[k],
-            'held', v_held[k], 'available', v_posted[k] - v_held[k], 'sequence', v_seq[k], 'cause', 'entry',
-            'cause_id', p_entry_public_id), v_now, p_events);
-    END LOOP;
-    FOR v_slot IN SELECT value FROM jsonb_array_elements(coalesce(p_events->'extra', '[]')) LOOP
-        PERFORM ledger_publish(v_slot, v_slot->'data', v_now, p_events);
-    END LOOP;
-
-    -- Last: chain the entry to the tenant's previous one. The chain head stays locked only from
-    -- here to COMMIT. A concurrent twin with the same reference on other accounts loses at the
-    -- unique index and its whole statement rolls back (posting.py answers it as a replay).
-    SELECT seq, hash INTO v_chain_seq, v_prev FROM ledger_chainhead WHERE id = 1 FOR UPDATE;
-    IF NOT FOUND THEN
-        INSERT INTO ledger_chainhead (id, seq, hash) VALUES (1, 0, repeat('0', 64)) ON CONFLICT (id) DO NOTHING;
-        SELECT seq, hash INTO v_chain_seq, v_prev FROM ledger_chainhead WHERE id = 1 FOR UPDATE;
-    END IF;
-    v_hash := encode(sha256(convert_to(v_prev || v_canonical, 'UTF8')), 'hex');
-    INSERT INTO ledger_journalentry
-        (id, public_id, external_ref, request_digest, kind, description, metadata, effective_at, posted_at,
-         reverses_id, hold_id, chain_seq, prev_hash, hash)
-    VALUES (v_entry_id, p_entry_public_id, p_external_ref, p_digest, p_kind, p_description, p_metadata,
-            v_effective, v_now, p_reverses_id, p_hold_id, v_chain_seq + 1, v_prev, v_hash);
-    UPDATE ledger_chainhead SET seq = v_chain_seq + 1, hash = v_hash WHERE id = 1;
+        'postings', (SELECT jsonb_agg(jsonb_build_object(
+              'account_id', l.account, 'direction', CASE WHEN l.debit THEN 'debit' ELSE 'credit' END,
+              'amount', l.amount, 'currency', l.currency, 'sequence', l.sequence, 'balance_after', l.balance_after)
+              ORDER BY l.line)
+            FROM unnest(p_accounts, p_debits, p_amounts, p_currencies, v_line_seq, v_line_balance)
+                 WITH ORDINALITY AS l(account, debit, amount, currency, sequence, balance_after, line)))))
+      || (SELECT jsonb_agg(p_events->'balances'->b.pub || jsonb_build_object('data', jsonb_build_object(
+              'account_id', b.pub, 'owner_ref', b.owner, 'currency', b.currency, 'posted', b.posted,
+              'held', b.held, 'available', b.posted - b.held, 'sequence', b.seq, 'cause', 'entry',
+              'cause_id', p_entry_public_id)))
+            FROM unnest(v_pub, v_owner, v_currency, v_posted, v_held, v_seq) AS b(pub, owner, currency, posted, held, seq))
+      || coalesce(p_events->'extra', '[]');
+    PERFORM pg_advisory_xact_lock(l) FROM (SELECT (e->>'lock')::bigint AS l FROM jsonb_array_elements(v_events) e ORDER BY 1) s;
+    INSERT INTO outbox_outboxevent
+        (event_id, type, version, aggregate_type, aggregate_id, sequence, shard, data, occurred_at,
+         request_id, actor, status, attempts, next_attempt_at, last_error)
+    SELECT e->>'event_id', e->>'type', (e->>'version')::integer, e->>'aggregate_type', e->>'aggregate_id',
+           coalesce((SELECT max(o.sequence) FROM outbox_outboxevent o
+                      WHERE o.aggregate_type = e->>'aggregate_type' AND o.aggregate_id = e->>'aggregate_id'), 0)
+             + row_number() OVER (PARTITION BY e->>'aggregate_type', e->>'aggregate_id' ORDER BY n),
+           (e->>'shard')::integer, e->'data', v_applied, p_events->>'request_id', p_events->>'actor',
+           'pending', 0, v_applied, ''
+      FROM jsonb_array_elements(v_events) WITH ORDINALITY AS x(e, n);
 
     RETURN jsonb_build_object(
-        'replayed', false, 'entry_id', v_entry_id, 'posted_at', v_now, 'effective_at', v_effective,
-        'hash', v_hash, 'lines', v_lines_out);
+        'replayed', false, 'entry_id', v_entry_id, 'posted_at', v_now, 'applied_at', v_applied,
+        'effective_at', v_effective,
+        'hash', v_entry_hash,
+        'lines', (SELECT jsonb_agg(jsonb_build_object('sequence', s, 'balance_after', b) ORDER BY o)
+                    FROM unnest(v_line_seq, v_line_balance) WITH ORDINALITY AS x(s, b, o)));
 END
 $$;
 """
 
 GUARDS = r"""
 -- Balances change on every posting: leave room on each page so the update stays a HOT update
--- (no index maintenance). The chain head is a single, constantly rewritten row.
+-- (no index maintenance).
 ALTER TABLE ledger_account SET (fillfactor = 70);
-ALTER TABLE ledger_chainhead SET (fillfactor = 50);
 
 CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -269,7 +264,6 @@ DROP TRIGGER IF EXISTS ledger_posting_immutable ON ledger_posting;
 DROP FUNCTION IF EXISTS ledger_refuse_change();
 DROP FUNCTION IF EXISTS ledger_post(text, text, text, text, text, jsonb, text, timestamptz, bigint, text, bigint, text,
     text[], boolean[], bigint[], text[], text, bigint, text, jsonb);
-DROP FUNCTION IF EXISTS ledger_publish(jsonb, jsonb, timestamptz, jsonb);
 DROP FUNCTION IF EXISTS ledger_timestamp(timestamptz);
 DROP FUNCTION IF EXISTS ledger_field(text);
 """

@@ -1,4 +1,4 @@
-"""ledger_verify: the chain, every entry, every balance and the trial balance, recomputed."""
+"""ledger_verify: every hash and chain link, every entry, every balance and the trial balance, recomputed."""
 
 from io import StringIO
 
@@ -46,10 +46,12 @@ def tamper(sql: str, params=()) -> None:
 def test_a_sound_ledger_verifies_clean(history, ledger):
     report = ledger_verify()
     assert report.ok, report.problems
-    assert (report.entries_checked, report.chain_head_seq, report.trial_balance) == (6, 6, {"PHP": 0})
+    assert (report.entries_checked, report.postings_checked, report.links_checked) == (6, 12, 12)
+    assert report.trial_balance == {"PHP": 0}
     out = StringIO()
     call_command("ledger_verify", tenant=ledger.slug, stdout=out)
-    assert "6 entries chained (head #6)" in out.getvalue() and "OK" in out.getvalue()
+    assert "6 entries" in out.getvalue() and "12 postings (12 chain links)" in out.getvalue()
+    assert "OK" in out.getvalue()
 
 
 def test_an_altered_posting_amount_is_reported(history, ledger):
@@ -60,7 +62,7 @@ def test_an_altered_posting_amount_is_reported(history, ledger):
         [entry.id],
     )
     problems = ledger_verify().problems
-    assert f"chain: {entry.id} (#3) does not match its hash (altered entry or postings)" in problems
+    assert f"entry {entry.id} does not match its hash (altered entry or postings)" in problems
     assert any(p.startswith(f"entry {entry.id} is unbalanced in PHP") for p in problems)
     assert any(p.startswith(f"balance: {history['payer'].id} stores") for p in problems)
     out = StringIO()
@@ -77,12 +79,14 @@ def test_a_deleted_posting_is_reported(history):
         [entry.id],
     )
     problems = ledger_verify().problems
-    assert any(p.startswith(f"chain: {entry.id}") for p in problems)
+    assert f"entry {entry.id} does not match its hash (altered entry or postings)" in problems
     assert f"entry {entry.id} has 1 posting(s); at least 2 are required" in problems
+    # The payee's next posting no longer follows the one before it.
+    assert any(p.startswith(f"chain: {history['payee'].id} posting #") for p in problems)
     assert any(p.startswith(f"sequence: {history['payee'].id}") for p in problems)
 
 
-def test_a_deleted_entry_is_reported_as_a_gap_in_the_chain(history):
+def test_a_deleted_entry_breaks_the_chain_of_every_account_it_touched(history):
     entry = history["entries"][1]
     tamper(
         "DELETE FROM ledger_posting WHERE entry_id = (SELECT id FROM ledger_journalentry WHERE public_id = %s)",
@@ -90,19 +94,29 @@ def test_a_deleted_entry_is_reported_as_a_gap_in_the_chain(history):
     )
     tamper("DELETE FROM ledger_journalentry WHERE public_id = %s", [entry.id])
     problems = ledger_verify().problems
-    assert any(p.startswith("chain: entries 3..3 are missing before") for p in problems)
-    assert any("does not follow the previous entry's hash" in p for p in problems)
+    for account in (history["payer"], history["payee"]):
+        assert any(p.startswith(f"chain: {account.id} posting #") for p in problems)
+        assert any(p.startswith(f"sequence: {account.id}") for p in problems)
     assert any(p.startswith("balance: ") for p in problems)
 
 
-def test_removing_the_last_entry_is_caught_by_the_chain_head(history):
-    tamper(
-        "DELETE FROM ledger_posting"
-        " WHERE entry_id = (SELECT id FROM ledger_journalentry ORDER BY chain_seq DESC LIMIT 1)"
-    )
-    tamper("DELETE FROM ledger_journalentry WHERE chain_seq = (SELECT max(chain_seq) FROM ledger_journalentry)")
+def test_removing_the_last_entry_is_caught_by_the_account_heads(history):
+    last = "(SELECT max(id) FROM ledger_journalentry)"
+    tamper(f"DELETE FROM ledger_posting WHERE entry_id = {last}")
+    tamper(f"DELETE FROM ledger_journalentry WHERE id = {last}")
     problems = ledger_verify().problems
-    assert any(p.startswith("chain: the head records entry #6 but the chain ends at #5") for p in problems)
+    for account in (history["payer"], history["payee"]):
+        assert (
+            f"chain: {account.id} records a head that is not its last posting's hash (postings removed from the end?)"
+            in problems
+        )
+
+
+def test_a_posting_whose_entry_was_removed_is_reported(history):
+    entry = history["entries"][0]
+    tamper("DELETE FROM ledger_journalentry WHERE public_id = %s", [entry.id])
+    problems = ledger_verify().problems
+    assert any(p.startswith(f"chain: {history['payer'].id} posting #") and "no longer exists" in p for p in problems)
 
 
 def test_altered_metadata_and_a_rewritten_balance_are_reported(history):
@@ -110,7 +124,7 @@ def test_altered_metadata_and_a_rewritten_balance_are_reported(history):
     tamper("UPDATE ledger_journalentry SET metadata = '{\"n\": 999}' WHERE public_id = %s", [entry.id])
     tamper("UPDATE ledger_account SET posted = posted + 5 WHERE public_id = %s", [history["payee"].id])
     problems = ledger_verify().problems
-    assert f"chain: {entry.id} (#2) does not match its hash (altered entry or postings)" in problems
+    assert f"entry {entry.id} does not match its hash (altered entry or postings)" in problems
     assert any(p.startswith(f"balance: {history['payee'].id} stores") for p in problems)
     assert "trial balance: PHP debit-normal - credit-normal balances = -5, not 0" in problems
 

@@ -233,8 +233,8 @@ class Command(BaseCommand):
 
     def _seed(self, tenant, postings: int) -> int:
         """Bulk-write balanced history (amount 1 between neighbouring wallets) with correct
-        sequences, balance_after and balances. Seeded entries are not chained: the scratch
-        tenant exists only for this run."""
+        sequences, balance_after and balances. Seeded rows carry no hashes: the scratch tenant
+        exists only for this run."""
         entries = postings // 2
         with in_tenant(tenant), connection.cursor() as cursor:
             cursor.execute(_SEED, {"entries": entries, "prefix": f"seed-{uuid.uuid4().hex[:6]}-"})
@@ -247,9 +247,8 @@ WITH wallets AS (
     SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n FROM ledger_account WHERE owner_ref LIKE 'bench:%%'
 ), entries AS (
     INSERT INTO ledger_journalentry (public_id, external_ref, request_digest, kind, description, metadata,
-                                     effective_at, posted_at, chain_seq, prev_hash, hash)
-    SELECT 'jrn_' || md5(%(prefix)s || g), %(prefix)s || g, '', 'transfer', 'seeded history', '{}', now(), now(),
-           NULL, '', ''
+                                     effective_at, posted_at, hash)
+    SELECT 'jrn_' || md5(%(prefix)s || g), %(prefix)s || g, '', 'transfer', 'seeded history', '{}', now(), now(), ''
       FROM generate_series(1, %(entries)s) AS g
     RETURNING id
 ), numbered AS (
@@ -267,8 +266,8 @@ WITH wallets AS (
     WINDOW w AS (PARTITION BY l.account_id ORDER BY l.entry_id, l.line)
 ), inserted AS (
     INSERT INTO ledger_posting (entry_id, line, account_id, direction, amount, currency, sequence, balance_after,
-                                posted_at)
-    SELECT entry_id, line, account_id, direction, 1, 'PHP', sequence, balance_after, now() FROM placed
+                                hash, posted_at)
+    SELECT entry_id, line, account_id, direction, 1, 'PHP', sequence, balance_after, '', now() FROM placed
     RETURNING account_id
 )
 UPDATE ledger_account a SET posted = a.posted + t.net, last_sequence = t.last

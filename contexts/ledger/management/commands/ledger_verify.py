@@ -27,8 +27,8 @@ class Command(BaseCommand):
                 for currency, total in sorted(report.trial_balance.items())
             )
             self.stdout.write(
-                f"{label}: {report.entries_checked} entries chained (head #{report.chain_head_seq}), "
-                f"{report.accounts_checked} accounts, {report.postings_checked} postings; "
+                f"{label}: {report.entries_checked} entries, {report.accounts_checked} accounts, "
+                f"{report.postings_checked} postings ({report.links_checked} chain links); "
                 f"trial balance {trial or 'empty'} — {'OK' if report.ok else 'DISCREPANCIES'}"
             )
             for problem in report.problems:
