@@ -167,6 +167,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "finfactory.outbox.tasks.sweep_outboxes",
         "schedule": float(env.int("OUTBOX_SWEEP_SECONDS", default=5)),
     },
+    "ledger-seal-chains": {
+        "task": "contexts.ledger.tasks.seal_chains",
+        "schedule": float(env.int("LEDGER_SEAL_SECONDS", default=2)),
+    },
     "ledger-expire-holds": {
         "task": "contexts.ledger.tasks.expire_holds",
         "schedule": float(env.int("LEDGER_HOLD_EXPIRY_SECONDS", default=60)),

@@ -6,7 +6,8 @@ deliberately simple: a version tag, then each field as `<length>:<value>;` (leng
 characters, so no value can be confused with a delimiter).
 
 - An entry's hash covers its fields and its postings (account, direction, amount, currency) in
-  line order.
+  line order. Seconds after it commits, the sealer chains it into the tenant's chain:
+  seal hash = sha256(previous seal's hash + entry hash), both 64 hex characters.
 - A posting's hash links it into its account's chain: the previous posting's hash (GENESIS_HASH
   for the first), the entry's hash, the line, the account sequence and the balance after. Editing
   an entry or posting, or removing one, breaks a chain; the account row keeps each chain's head.
@@ -72,6 +73,11 @@ def entry_canonical(
 
 def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def seal_hash(prev_hash: str, entry_hash: str) -> str:
+    """An entry's seal in the tenant's chain: sha256(previous seal's hash + the entry's hash)."""
+    return sha256_hex(prev_hash + entry_hash)
 
 
 def posting_hash(*, prev_hash: str, entry_hash: str, line: int, sequence: int, balance_after: int) -> str:

@@ -256,3 +256,48 @@ class Hold(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     @transition(field=status, source=HoldStatus.ACTIVE, target=HoldStatus.EXPIRED)
     def expire(self, *, at) -> None:
         self.finished_at = at
+
+
+class UnsealedEntry(models.Model):
+    """Work queue of the chain sealer: one row per entry posted and not yet sealed, written by
+    ledger_post() in the entry's transaction and removed by the sealer in the seal's."""
+
+    entry_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"entry #{self.entry_id} awaiting its seal"
+
+
+class EntrySeal(models.Model):
+    """An entry's place in the tenant's chain: `hash = sha256(prev_hash + entry hash)`.
+
+    Entries are sealed in batches, seconds after they commit, by one sealer at a time
+    (tasks.seal_chain); the posting path never waits on the chain (docs/adr/0012).
+    """
+
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, primary_key=True, related_name="seal")
+    seq = models.BigIntegerField(help_text="Position in the tenant's chain, from 1, without gaps.")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seq"], name="ledger_seal_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"seal #{self.seq} {self.hash[:12]}…"
+
+
+class ChainHead(models.Model):
+    """One row: the last seal. Written by the sealer only, so it is never contended; it lets
+    `ledger_verify` notice seals removed from the end of the chain."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="ledger_chain_head_single_row")]
+
+    def __str__(self) -> str:
+        return f"chain head #{self.seq} {self.hash[:12]}…"

@@ -1,4 +1,4 @@
-"""Proving the current tenant's ledger: every hash, every entry, every balance.
+"""Proving the current tenant's ledger: every hash and seal, every entry, every balance.
 
 Everything is recomputed from the stored rows, independently of the write path: the hashes in
 Python (canonical.py) rather than by the SQL that wrote them, balances by summing history (the
@@ -25,6 +25,9 @@ class LedgerReport:
     accounts_checked: int = 0
     postings_checked: int = 0
     links_checked: int = 0
+    entries_sealed: int = 0
+    awaiting_seal: int = 0
+    chain_head_seq: int = 0
     trial_balance: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -74,6 +77,55 @@ def _verify_entry_hashes(report: LedgerReport, cursor) -> None:
             if canonical.sha256_hex(text) != hash_:
                 report.add(f"entry {public_id} does not match its hash (altered entry or postings)")
             last_id = row_id
+
+
+_SEALS = """
+SELECT s.seq, s.prev_hash, s.hash, e.public_id, e.hash
+  FROM ledger_entryseal s LEFT JOIN ledger_journalentry e ON e.id = s.entry_id
+ WHERE s.seq > %s
+ ORDER BY s.seq
+ LIMIT %s
+"""
+
+
+def _verify_seals(report: LedgerReport, cursor) -> None:
+    """The tenant's chain of seals, in order, against the entries' hashes and the chain head; and
+    every entry either sealed or waiting in the sealer's queue."""
+    expected_prev, last_seq = canonical.GENESIS_HASH, 0
+    while True:
+        cursor.execute(_SEALS, [last_seq, BATCH])
+        rows = cursor.fetchall()
+        if not rows:
+            break
+        for seq, prev, hash_, entry_id, entry_hash in rows:
+            report.entries_sealed += 1
+            if seq != last_seq + 1:
+                report.add(f"chain: seals #{last_seq + 1}..#{seq - 1} are missing")
+            if prev != expected_prev:
+                report.add(f"chain: seal #{seq} does not follow the previous seal (a seal removed or inserted)")
+            if entry_id is None:
+                report.add(f"chain: seal #{seq} belongs to an entry that no longer exists")
+            elif canonical.seal_hash(prev, entry_hash) != hash_:
+                report.add(f"chain: seal #{seq} does not match entry {entry_id}'s hash (entry altered after sealing)")
+            expected_prev, last_seq = hash_, seq
+    cursor.execute("SELECT seq, hash FROM ledger_chainhead WHERE id = 1")
+    head = cursor.fetchone() or (0, canonical.GENESIS_HASH)
+    report.chain_head_seq = head[0]
+    if tuple(head) != (last_seq, expected_prev):
+        report.add(f"chain: the head records seal #{head[0]} but the chain ends at #{last_seq} (seals removed?)")
+    cursor.execute("SELECT count(*) FROM ledger_unsealedentry")
+    report.awaiting_seal = cursor.fetchone()[0]
+    cursor.execute(
+        """
+        SELECT e.public_id FROM ledger_journalentry e
+         WHERE NOT EXISTS (SELECT 1 FROM ledger_entryseal s WHERE s.entry_id = e.id)
+           AND NOT EXISTS (SELECT 1 FROM ledger_unsealedentry u WHERE u.entry_id = e.id)
+         ORDER BY e.id LIMIT %s
+        """,
+        [MAX_LISTED],
+    )
+    for (public_id,) in cursor.fetchall():
+        report.add(f"chain: entry {public_id} is neither sealed nor awaiting its seal")
 
 
 _LINKS = """
@@ -237,6 +289,7 @@ def ledger_verify() -> LedgerReport:
     report = LedgerReport()
     with connection.cursor() as cursor:
         _verify_entry_hashes(report, cursor)
+        _verify_seals(report, cursor)
         _verify_account_chains(report, cursor)
         _verify_entries(report, cursor)
         _verify_accounts(report, cursor)

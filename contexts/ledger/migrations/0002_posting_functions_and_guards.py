@@ -5,7 +5,8 @@ transaction): the replay check and the entry row (with its content hash) first, 
 locks in id order under lock_timeout, every rule, the postings (with per-account sequence,
 balance_after and hash-chain link), the new balances and the outbox events. Only what needs the
 balances is done under the account locks, so a hot account is held as briefly as possible, and
-nothing tenant-wide is locked at all.
+nothing tenant-wide is locked at all: the entry joins the tenant's chain seconds later, when
+ledger_seal() (run by the sealer) links it to the previous seal.
 
 The hashes are computed here and re-computed independently in Python by
 contexts/ledger/canonical.py for `ledger_verify`: each field as `<length>:<value>;`.
@@ -115,6 +116,7 @@ BEGIN
     VALUES (p_entry_public_id, p_external_ref, p_digest, p_kind, p_description, p_metadata,
             v_effective, v_now, p_reverses_id, p_hold_id, v_entry_hash)
     RETURNING id INTO v_entry_id;
+    INSERT INTO ledger_unsealedentry (entry_id) VALUES (v_entry_id);  -- for the chain sealer
 
     -- Lock every account the entry touches, in id order: concurrent entries cannot deadlock.
     SELECT array_agg(a.id), array_agg(a.public_id::text), array_agg(a.normal_balance = 'credit'),
@@ -232,12 +234,54 @@ BEGIN
                     FROM unnest(v_line_seq, v_line_balance) WITH ORDINALITY AS x(s, b, o)));
 END
 $$;
+
+-- The chain sealer (contexts/ledger/sealing.py): the next entries awaiting their seal, in id order,
+-- each chained to the previous seal. The head row is locked for the batch, so one sealer runs at
+-- a time; postings never touch it.
+CREATE OR REPLACE FUNCTION ledger_seal(p_limit integer) RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_seq bigint;
+    v_hash text;
+    v_ids bigint[];
+    v_entry_hashes text[];
+    v_prevs text[] := '{}';
+    v_hashes text[] := '{}';
+    v_seqs bigint[] := '{}';
+    i integer;
+BEGIN
+    INSERT INTO ledger_chainhead (id, seq, hash) VALUES (1, 0, repeat('0', 64)) ON CONFLICT (id) DO NOTHING;
+    SELECT seq, hash INTO v_seq, v_hash FROM ledger_chainhead WHERE id = 1 FOR UPDATE;
+    WITH taken AS (
+        DELETE FROM ledger_unsealedentry
+         WHERE entry_id IN (SELECT entry_id FROM ledger_unsealedentry ORDER BY entry_id LIMIT p_limit)
+        RETURNING entry_id
+    )
+    SELECT array_agg(e.id ORDER BY e.id), array_agg(e.hash::text ORDER BY e.id) INTO v_ids, v_entry_hashes
+      FROM taken t JOIN ledger_journalentry e ON e.id = t.entry_id;
+    IF v_ids IS NULL THEN
+        RETURN 0;
+    END IF;
+    FOR i IN 1 .. cardinality(v_ids) LOOP
+        v_seq := v_seq + 1;
+        v_seqs[i] := v_seq;
+        v_prevs[i] := v_hash;
+        v_hash := encode(sha256(convert_to(v_hash || v_entry_hashes[i], 'UTF8')), 'hex');
+        v_hashes[i] := v_hash;
+    END LOOP;
+    INSERT INTO ledger_entryseal (entry_id, seq, prev_hash, hash, sealed_at)
+    SELECT s.entry_id, s.seq, s.prev_hash, s.hash, clock_timestamp()
+      FROM unnest(v_ids, v_seqs, v_prevs, v_hashes) AS s(entry_id, seq, prev_hash, hash);
+    UPDATE ledger_chainhead SET seq = v_seq, hash = v_hash WHERE id = 1;
+    RETURN cardinality(v_ids);
+END
+$$;
 """
 
 GUARDS = r"""
 -- Balances change on every posting: leave room on each page so the update stays a HOT update
--- (no index maintenance).
+-- (no index maintenance). The chain head is one row rewritten by every sealing batch.
 ALTER TABLE ledger_account SET (fillfactor = 70);
+ALTER TABLE ledger_chainhead SET (fillfactor = 50);
 
 CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -254,14 +298,21 @@ CREATE TRIGGER ledger_entry_immutable BEFORE UPDATE OR DELETE ON ledger_journale
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
 CREATE TRIGGER ledger_entry_no_truncate BEFORE TRUNCATE ON ledger_journalentry
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_seal_immutable BEFORE UPDATE OR DELETE ON ledger_entryseal
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_seal_no_truncate BEFORE TRUNCATE ON ledger_entryseal
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
 """
 
 DROP = r"""
+DROP TRIGGER IF EXISTS ledger_seal_no_truncate ON ledger_entryseal;
+DROP TRIGGER IF EXISTS ledger_seal_immutable ON ledger_entryseal;
 DROP TRIGGER IF EXISTS ledger_entry_no_truncate ON ledger_journalentry;
 DROP TRIGGER IF EXISTS ledger_entry_immutable ON ledger_journalentry;
 DROP TRIGGER IF EXISTS ledger_posting_no_truncate ON ledger_posting;
 DROP TRIGGER IF EXISTS ledger_posting_immutable ON ledger_posting;
 DROP FUNCTION IF EXISTS ledger_refuse_change();
+DROP FUNCTION IF EXISTS ledger_seal(integer);
 DROP FUNCTION IF EXISTS ledger_post(text, text, text, text, text, jsonb, text, timestamptz, bigint, text, bigint, text,
     text[], boolean[], bigint[], text[], text, bigint, text, jsonb);
 DROP FUNCTION IF EXISTS ledger_timestamp(timestamptz);

@@ -21,6 +21,7 @@ def test_bench_ledger_reports_rates_against_pgbench_and_cleans_up(transactional_
         text,
     )
     assert first, text
+    assert re.search(r"chain sealing afterwards: 66 entries in [\d.]+ s", text), text
     assert "ledger_verify after the run: OK (66 entries, 132 postings, trial balance {'PHP': 0})" in text
     assert "seeded 400 postings of history" in text
     assert re.search(r"ledger transfers after \+400 postings: 60 transfers", text), text

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection, connections, transaction
 
 from contexts.ledger import api
-from contexts.ledger.models import Account
+from contexts.ledger.models import Account, EntrySeal
+from contexts.ledger.sealing import chain_seal
 from contexts.ledger.verify import ledger_verify
 from finfactory.errors import BusinessRuleViolation, PlatformError, RetryableError
 from finfactory.request_context import acting_as
@@ -34,10 +35,24 @@ def open_funded_wallets(tenant, count: int) -> tuple[str, list[str]]:
 
 
 def run_workers(tenant, pick) -> Counter:
-    """WORKERS threads, each posting TRANSFERS_EACH transfers chosen by pick(rng, index)."""
+    """WORKERS threads, each posting TRANSFERS_EACH transfers chosen by pick(rng, index), while
+    two sealers keep chaining what they commit."""
     outcomes: Counter = Counter()
     lock = threading.Lock()
     start = threading.Barrier(WORKERS)
+    posting_done = threading.Event()
+
+    def seal() -> None:
+        try:
+            with in_tenant(tenant):
+                while not posting_done.is_set():
+                    outcomes["sealed"] += chain_seal(limit=25)
+        finally:
+            connections.close_all()
+
+    sealers = [threading.Thread(target=seal) for _ in range(2)]
+    for sealer in sealers:
+        sealer.start()
 
     def work(worker: int) -> None:
         rng = random.Random(worker)
@@ -69,20 +84,27 @@ def run_workers(tenant, pick) -> Counter:
         thread.start()
     for thread in threads:
         thread.join()
+    posting_done.set()
+    for sealer in sealers:
+        sealer.join()
     return outcomes
 
 
 def assert_conserved(tenant, float_id, wallets, outcomes):
-    assert set(outcomes) <= {"posted", "insufficient_funds"}, outcomes  # no deadlock, timeout or crash
+    assert set(outcomes) <= {"posted", "insufficient_funds", "sealed"}, outcomes  # no deadlock, timeout, crash
     assert outcomes["posted"] + outcomes["insufficient_funds"] == WORKERS * TRANSFERS_EACH
+    assert outcomes["sealed"] > 0  # sealing ran alongside the postings
     with in_tenant(tenant):
+        chain_seal()
+        seqs = list(EntrySeal.objects.order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, len(wallets) + outcomes["posted"] + 1))  # one chain, no gap, no twin
         balances = dict(Account.objects.filter(public_id__in=wallets).values_list("public_id", "posted"))
         assert sum(balances.values()) == FUNDING * len(wallets)  # conserved to the unit
         assert min(balances.values()) >= 0
         assert Account.objects.get(public_id=float_id).posted == FUNDING * len(wallets)
         report = ledger_verify()
     assert report.ok, report.problems
-    assert report.entries_checked == len(wallets) + outcomes["posted"]
+    assert report.entries_checked == report.entries_sealed == len(wallets) + outcomes["posted"]
 
 
 def test_twenty_workers_moving_money_among_fifty_accounts(committed_tenants):

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from contexts.ledger import api
+from contexts.ledger.sealing import chain_seal
 from contexts.ledger.verify import ledger_verify
 
 from .conftest import ref
@@ -31,6 +32,7 @@ def history(wallet):
     )
     api.hold_capture(hold_id=hold.id, external_ref=ref(), amount=20)
     api.entry_reverse(entry_id=entries[0].id, external_ref=ref(), amount=40)
+    chain_seal()
     return {"payer": payer, "payee": payee, "entries": entries}
 
 
@@ -47,10 +49,12 @@ def test_a_sound_ledger_verifies_clean(history, ledger):
     report = ledger_verify()
     assert report.ok, report.problems
     assert (report.entries_checked, report.postings_checked, report.links_checked) == (6, 12, 12)
+    assert (report.entries_sealed, report.chain_head_seq, report.awaiting_seal) == (6, 6, 0)
     assert report.trial_balance == {"PHP": 0}
     out = StringIO()
     call_command("ledger_verify", tenant=ledger.slug, stdout=out)
-    assert "6 entries" in out.getvalue() and "12 postings (12 chain links)" in out.getvalue()
+    assert "6 entries (6 sealed, head #6, 0 awaiting their seal)" in out.getvalue()
+    assert "12 postings (12 chain links)" in out.getvalue()
     assert "OK" in out.getvalue()
 
 
@@ -132,3 +136,36 @@ def test_altered_metadata_and_a_rewritten_balance_are_reported(history):
 def test_a_tampered_held_amount_is_reported(history):
     tamper("UPDATE ledger_account SET held = held + 7 WHERE public_id = %s", [history["payer"].id])
     assert any(p.startswith(f"held: {history['payer'].id} stores 7 held") for p in ledger_verify().problems)
+
+
+def test_entries_awaiting_their_seal_are_counted_not_reported(history, wallet):
+    wallet(5)  # one more entry, not sealed yet
+    report = ledger_verify()
+    assert report.ok, report.problems
+    assert (report.entries_checked, report.entries_sealed, report.awaiting_seal) == (7, 6, 1)
+
+
+def test_an_entry_rewritten_with_a_recomputed_hash_breaks_its_seal(history):
+    entry = history["entries"][1]
+    tamper(
+        "UPDATE ledger_journalentry SET description = 'edited', hash = %s WHERE public_id = %s", ["f" * 64, entry.id]
+    )
+    problems = ledger_verify().problems
+    assert f"entry {entry.id} does not match its hash (altered entry or postings)" in problems
+    assert f"chain: seal #3 does not match entry {entry.id}'s hash (entry altered after sealing)" in problems
+
+
+def test_a_removed_seal_is_reported_as_a_gap(history):
+    tamper("DELETE FROM ledger_entryseal WHERE seq = 3")
+    problems = ledger_verify().problems
+    assert "chain: seals #3..#3 are missing" in problems
+    assert "chain: seal #4 does not follow the previous seal (a seal removed or inserted)" in problems
+    assert any(
+        p.startswith("chain: entry ") and p.endswith("is neither sealed nor awaiting its seal") for p in problems
+    )
+
+
+def test_removing_the_last_seal_is_caught_by_the_chain_head(history):
+    tamper("DELETE FROM ledger_entryseal WHERE seq = 6")
+    problems = ledger_verify().problems
+    assert "chain: the head records seal #6 but the chain ends at #5 (seals removed?)" in problems

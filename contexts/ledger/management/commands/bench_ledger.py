@@ -5,6 +5,7 @@
 2. A scratch tenant with --accounts funded wallets; --transfers transfers through
    contexts.ledger.api from --concurrency processes (random pairs, or with --hot every transfer
    touching one wallet), then `ledger_verify` on the result.
+   The entries are then sealed into the tenant's chain (the beat's job), timed.
 3. --seed-postings postings bulk-written into the same tenant's history, then the same transfers
    again: the cost per transfer must not grow with history.
 
@@ -29,6 +30,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
 
 from contexts.ledger import api
+from contexts.ledger.sealing import chain_seal
 from contexts.ledger.verify import ledger_verify
 from finfactory.errors import PlatformError
 from finfactory.platform.services import tenant_provision
@@ -105,8 +107,14 @@ class Command(BaseCommand):
             accounts, hot_account = self._accounts(tenant, accounts_wanted, hot)
             first = self._transfers(tenant, accounts, hot_account, transfers, concurrency, f"{run}a")
             with in_tenant(tenant):
+                started = time.perf_counter()
+                sealed = chain_seal()
+                sealing = time.perf_counter() - started
                 report = ledger_verify()
             self._line("ledger transfers", first, baseline)
+            self.stdout.write(
+                f"  chain sealing afterwards: {sealed:,} entries in {sealing:.2f} s ({sealed / sealing:,.0f} entries/s)"
+            )
             self.stdout.write(
                 f"  ledger_verify after the run: {'OK' if report.ok else 'DISCREPANCIES'} "
                 f"({report.entries_checked} entries, {report.postings_checked} postings, "

@@ -27,7 +27,9 @@ class Command(BaseCommand):
                 for currency, total in sorted(report.trial_balance.items())
             )
             self.stdout.write(
-                f"{label}: {report.entries_checked} entries, {report.accounts_checked} accounts, "
+                f"{label}: {report.entries_checked} entries ({report.entries_sealed} sealed, "
+                f"head #{report.chain_head_seq}, {report.awaiting_seal} awaiting their seal), "
+                f"{report.accounts_checked} accounts, "
                 f"{report.postings_checked} postings ({report.links_checked} chain links); "
                 f"trial balance {trial or 'empty'} — {'OK' if report.ok else 'DISCREPANCIES'}"
             )
