@@ -19,6 +19,18 @@ def _as_json_text(value: Any) -> str | None:
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
+def audit_lock() -> None:
+    """Take the current schema's audit-chain lock now; it is held until the transaction ends.
+
+    audit_record() takes it anyway. A unit of work that also locks rows calls this first, so its
+    order (audit chain, then rows) is the order of the kernel's own paths that run code under the
+    lock — an approved back-office action, a batch of outbox deliveries — and the two cannot
+    deadlock. Re-entrant within a transaction.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [chain_lock_key(connection.schema_name)])
+
+
 def audit_record(
     *,
     action: str,

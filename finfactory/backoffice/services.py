@@ -12,6 +12,7 @@ from finfactory.backoffice.approvals import action_get, action_run
 from finfactory.backoffice.models import ApprovalRequest, ApprovalStatus
 from finfactory.backoffice.roles import user_may_approve
 from finfactory.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from finfactory.request_context import acting_as
 
 logger = structlog.get_logger(__name__)
 
@@ -94,9 +95,10 @@ def approval_request_create(*, action: str, payload: dict[str, Any], requested_b
 
 
 def _run_handler(approval: ApprovalRequest) -> tuple[dict | None, str]:
-    """The handler's result, or the error that rolled its effects back to the savepoint."""
+    """The handler's result, or the error that rolled its effects back to the savepoint. The
+    handler runs as the approver: what it records (audit, events) names the person who let it run."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), acting_as(_actor(approval.decided_by)):
             result = action_run(approval)
             if result is not None and not isinstance(result, dict):
                 raise TypeError(f"the handler returned {type(result).__name__}, not a dict or None")

@@ -76,7 +76,7 @@ def test_an_approver_runs_the_action_once_and_every_transition_is_audited(maker,
     assert _trail() == [
         ("approval.requested", "user:maker", None, {"status": "pending", "action": "test.adjust"}),
         ("approval.approved", "user:checker", {"status": "pending"}, {"status": "approved"}),
-        ("test.adjusted", "system:unknown", None, None),
+        ("test.adjusted", "user:checker", None, None),  # the handler runs as the approver
         ("approval.executed", "user:checker", {"status": "approved"}, {"status": "executed"}),
     ]
     assert audit_chain_verify().ok
