@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from finfactory.pages import Page
+
 from . import holds, selectors, services
 from .dtos import (
     AccountDTO,
@@ -23,7 +25,6 @@ from .dtos import (
     EntryDTO,
     HoldDTO,
     Line,
-    Page,
     PostingDTO,
     Statement,
     StatementLine,

@@ -95,12 +95,6 @@ class HoldDTO:
 
 
 @dataclass(frozen=True)
-class Page:
-    items: tuple
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
 class StatementLine:
     sequence: int
     entry_id: str

@@ -3,7 +3,6 @@ balance_after: nothing on these paths sums history."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -11,13 +10,13 @@ from django.db import connection
 from django.db.models import Max, Min
 
 from finfactory.errors import FieldError, InvalidInput, NotFound
+from finfactory.pages import Page, keyset_page
 
 from .dtos import (
     AccountDTO,
     BalanceDTO,
     EntryDTO,
     HoldDTO,
-    Page,
     PostingDTO,
     Statement,
     StatementLine,
@@ -78,14 +77,7 @@ def accounts_list(
         queryset = queryset.filter(owner_ref=owner_ref)
     if currency is not None:
         queryset = queryset.filter(currency=currency)
-    if cursor:
-        queryset = queryset.filter(pk__gt=_decode_cursor(cursor, "acc"))
-    rows = list(queryset.order_by("id")[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(
-        items=tuple(account_dto(a) for a in rows), next_cursor=_encode_cursor(rows[-1].pk, "acc") if has_more else None
-    )
+    return keyset_page(queryset, limit=limit, cursor=cursor, kind="acc", item=account_dto, newest_first=False)
 
 
 def balance_get(account_id: str) -> BalanceDTO:
@@ -186,37 +178,14 @@ def hold_get(hold_id: str) -> HoldDTO:
 # Postings, newest first, by a cursor on the account's sequence.
 
 
-def _encode_cursor(position: int, kind: str = "seq") -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, kind: str = "seq") -> int:
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
-        prefix, _, number = raw.partition(":")
-        if prefix != kind or not number.isdigit():
-            raise ValueError
-        return int(number)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            "cursor is not one this API returned.",
-            code="invalid_cursor",
-            errors=[FieldError("cursor", "Use next_cursor from a previous page.", "invalid_cursor")],
-        ) from exc
-
-
 def postings_list(account_id: str, *, limit: int = 20, cursor: str | None = None) -> Page:
+    """The account's postings, newest first (a cursor on the account's sequence)."""
     account = account_row(account_id)
-    queryset = Posting.objects.filter(account_id=account.pk).select_related("entry").order_by("-sequence")
-    if cursor:
-        queryset = queryset.filter(sequence__lt=_decode_cursor(cursor))
-    rows = list(queryset[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(
-        items=tuple(_posting_dto(p, p.entry.public_id, account.public_id) for p in rows),
-        next_cursor=_encode_cursor(rows[-1].sequence) if has_more else None,
-    )
+    return keyset_page(
+        Posting.objects.filter(account_id=account.pk).select_related("entry"),
+        limit=limit, cursor=cursor, kind="seq", field="sequence",
+        item=lambda posting: _posting_dto(posting, posting.entry.public_id, account.public_id),
+    )  # fmt: skip
 
 
 def account_statement(account_id: str, *, start: datetime, end: datetime) -> Statement:
