@@ -21,7 +21,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=app:app . .
 # collectstatic needs settings but no database or secrets of the deployment.
-RUN SECRET_KEY=collectstatic-only ENCRYPTION_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXJlYWwta2U= ALLOWED_HOSTS=localhost \
+RUN SECRET_KEY=collectstatic-only ENCRYPTION_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXJlYWwta2U= \
+    BLIND_INDEX_KEY=collectstatic-only-not-a-real-blind-index-key ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput -v 0
 USER app
 EXPOSE 8000

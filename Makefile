@@ -57,6 +57,7 @@ _test:
 	  SECRET_KEY="$$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	  ALLOWED_HOSTS=api.finfactory.example \
 	  ENCRYPTION_KEYS="$$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+	  BLIND_INDEX_KEY="$$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 	  python manage.py check --deploy --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.test python manage.py spectacular --validate --fail-on-warn --file /dev/null

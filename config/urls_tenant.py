@@ -12,6 +12,8 @@ admin.site.site_title = "FinFactory"
 urlpatterns = [
     path("", include("config.urls_api")),
     path("admin/", admin.site.urls),
+    # KYC providers' signed callbacks: the host names the tenant, the signature the provider.
+    path("callbacks/identity/", include("contexts.identity.rest.urls")),
 ]
 
 handler404 = "finfactory.api.views.not_found"

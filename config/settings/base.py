@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values that vary by machine come from the environment."""
 
+import hashlib
 from pathlib import Path
 
 import environ
@@ -61,6 +62,8 @@ TENANT_APPS = [
     "finfactory.outbox",
     # Bounded contexts (contexts.<name>) are appended here as they land.
     "contexts.ledger",
+    "contexts.identity",
+    "contexts.wallets",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -267,3 +270,47 @@ configure_structlog(fmt=LOG_FORMAT)
 LOGGING = build_logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
 # Readiness probes give up on a dependency after this many seconds.
 READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
+
+# --- Identity (contexts.identity: customers, KYC, risk flags) -----------------------------------
+# Key of the blind indexes (keyed HMAC-SHA256, finfactory.pii) that let exact lookups find an
+# encrypted phone or ID number without decrypting. Required in production (prod.py); development
+# and tests derive one from SECRET_KEY. Changing it needs `manage.py pii_reencrypt --reindex`.
+BLIND_INDEX_KEY = (
+    env("BLIND_INDEX_KEY", default="") or hashlib.sha256(b"finfactory.blind-index:" + SECRET_KEY.encode()).hexdigest()
+)
+# KYC provider of every tenant ("sandbox" or "vendor"), and per-tenant choices by slug
+# (IDENTITY_KYC_PROVIDER_BY_TENANT=acme=vendor,demo=sandbox).
+IDENTITY_KYC_PROVIDER = env("IDENTITY_KYC_PROVIDER", default="sandbox")
+IDENTITY_KYC_PROVIDER_BY_TENANT = env.dict("IDENTITY_KYC_PROVIDER_BY_TENANT", default={})
+# Submissions allowed after a rejection (a customer may try 1 + this many times in a row).
+IDENTITY_KYC_MAX_RESUBMISSIONS = env.int("IDENTITY_KYC_MAX_RESUBMISSIONS", default=2)
+# How long a verification holds when the provider gives no document expiry.
+IDENTITY_KYC_VALIDITY_DAYS = env.int("IDENTITY_KYC_VALIDITY_DAYS", default=365)
+# Seconds after which a submission still unsent or undecided is re-sent or polled (beat).
+IDENTITY_KYC_RECONCILE_AFTER_SECONDS = env.int("IDENTITY_KYC_RECONCILE_AFTER_SECONDS", default=120)
+# Queue of identity's tasks (empty: the default queue).
+IDENTITY_QUEUE = env("IDENTITY_QUEUE", default="")
+# Sandbox provider: seconds before it decides (an id_number ending in 0000 is rejected).
+IDENTITY_SANDBOX_DECISION_SECONDS = env.float("IDENTITY_SANDBOX_DECISION_SECONDS", default=3.0)
+# HTTP KYC vendor: API base URL and key, callback signing secrets (newest first), timeouts.
+IDENTITY_VENDOR_BASE_URL = env("IDENTITY_VENDOR_BASE_URL", default="")
+IDENTITY_VENDOR_API_KEY = env("IDENTITY_VENDOR_API_KEY", default="")
+IDENTITY_VENDOR_WEBHOOK_SECRETS = env.list("IDENTITY_VENDOR_WEBHOOK_SECRETS", default=[])
+IDENTITY_VENDOR_TIMEOUT_SECONDS = env.float("IDENTITY_VENDOR_TIMEOUT_SECONDS", default=10.0)
+IDENTITY_VENDOR_CALLBACK_TOLERANCE_SECONDS = env.int("IDENTITY_VENDOR_CALLBACK_TOLERANCE_SECONDS", default=300)
+# Scheme of the callback URL given to the vendor: https://<tenant's primary domain>/callbacks/identity/vendor
+IDENTITY_CALLBACK_SCHEME = env("IDENTITY_CALLBACK_SCHEME", default="https")
+# Watchlist screening: rapidfuzz token-sort score (0-100) from which a name is a hit.
+IDENTITY_WATCHLIST_MATCH_THRESHOLD = env.int("IDENTITY_WATCHLIST_MATCH_THRESHOLD", default=85)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "identity-expire-kyc": {
+            "task": "contexts.identity.tasks.expire_kyc",
+            "schedule": float(env.int("IDENTITY_KYC_EXPIRY_SECONDS", default=300)),
+        },
+        "identity-reconcile-kyc": {
+            "task": "contexts.identity.tasks.reconcile_kyc",
+            "schedule": float(env.int("IDENTITY_KYC_RECONCILE_SECONDS", default=60)),
+        },
+    }
+)

@@ -18,3 +18,7 @@ SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Never derived in production: the blind indexes of personal identifiers (finfactory.pii) are only
+# as secret as this key. Generate one with `python -c "import secrets; print(secrets.token_urlsafe(48))"`.
+BLIND_INDEX_KEY = env("BLIND_INDEX_KEY")
