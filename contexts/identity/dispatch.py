@@ -7,37 +7,21 @@ reconcile beat (tasks.reconcile_kyc) sends and polls what is left pending.
 
 from __future__ import annotations
 
-import structlog
 from django.conf import settings
-from django.db import connection, transaction
 
-logger = structlog.get_logger(__name__)
+from finfactory.tenancy.tasks import tenant_task_send, tenant_task_send_on_commit
 
 SEND_SUBMISSION = "contexts.identity.tasks.send_submission"
 SANDBOX_DECIDE = "contexts.identity.tasks.sandbox_decide"
 
 
-def _queue(name: str, *, args: list, countdown: float | None = None, schema: str | None = None) -> bool:
-    from celery import current_app
-
-    try:
-        current_app.send_task(
-            name,
-            args=args,
-            queue=settings.IDENTITY_QUEUE or None,
-            countdown=countdown,
-            headers={"_schema_name": schema or connection.schema_name},
-        )
-    except Exception as exc:
-        logger.warning("identity.task_not_queued", task=name, error=type(exc).__name__)
-        return False
-    return True
+def _queue(name: str, *, args: list, countdown: float | None = None) -> bool:
+    return tenant_task_send(name, args=args, queue=settings.IDENTITY_QUEUE, countdown=countdown)
 
 
 def send_submission_after_commit(submission_id: str) -> None:
     """Hand the submission to its provider once the transaction that made it commits."""
-    schema = connection.schema_name
-    transaction.on_commit(lambda: _queue(SEND_SUBMISSION, args=[submission_id], schema=schema))
+    tenant_task_send_on_commit(SEND_SUBMISSION, args=[submission_id], queue=settings.IDENTITY_QUEUE)
 
 
 def send_submission_now(submission_id: str) -> bool:
