@@ -64,6 +64,7 @@ TENANT_APPS = [
     "contexts.ledger",
     "contexts.identity",
     "contexts.wallets",
+    "contexts.qrph",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -311,6 +312,28 @@ CELERY_BEAT_SCHEDULE.update(
         "identity-reconcile-kyc": {
             "task": "contexts.identity.tasks.reconcile_kyc",
             "schedule": float(env.int("IDENTITY_KYC_RECONCILE_SECONDS", default=60)),
+        },
+    }
+)
+
+# --- QR Ph (contexts.qrph: EMVCo merchant-presented QR, QR payments) ----------------------------
+# Queue of qrph's tasks (empty: the default queue).
+QRPH_QUEUE = env("QRPH_QUEUE", default="")
+# Network adapter of off-us payments ("sandbox"; a tenant's QR configuration may name another).
+QRPH_NETWORK = env("QRPH_NETWORK", default="sandbox")
+# Sandbox InstaPay: seconds before it settles (centavos .13 → failed network_declined, .14 →
+# failed receiving_account_invalid, any other → confirmed).
+QRPH_SANDBOX_SETTLE_SECONDS = env.float("QRPH_SANDBOX_SETTLE_SECONDS", default=2.0)
+# A new tenant's acquirer BIC: 8 letters/digits (bank, PH, location); a 3-character branch code
+# derived from the tenant's schema is appended, so that sandbox tenants do not share one.
+QRPH_SANDBOX_BIC_PREFIX = env("QRPH_SANDBOX_BIC_PREFIX", default="FNFYPHM2")
+# Seconds after which an off-us payment still pending is re-submitted or polled (beat).
+QRPH_RECONCILE_AFTER_SECONDS = env.int("QRPH_RECONCILE_AFTER_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "qrph-reconcile-payments": {
+            "task": "contexts.qrph.tasks.reconcile_payments",
+            "schedule": float(env.int("QRPH_RECONCILE_SECONDS", default=60)),
         },
     }
 )
