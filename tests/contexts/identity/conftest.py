@@ -65,6 +65,12 @@ def identity_tenant(django_db_setup, django_db_blocker) -> Tenant:
     with django_db_blocker.unblock():
         tenant = provision_tenant("idt").tenant
         connection.set_schema_to_public()
+        # Keep the schema, not the committed public rows: other tests of this worker count tenants
+        # and public audit records. `identity` puts the tenant row back inside each test's
+        # transaction. (The test database allows TRUNCATE of the public audit table, not DELETE.)
+        Tenant.objects.filter(pk=tenant.pk).delete()
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE audit_record")
     yield tenant
     with django_db_blocker.unblock():
         tenant_schema_drop(tenant.schema_name)
@@ -73,10 +79,9 @@ def identity_tenant(django_db_setup, django_db_blocker) -> Tenant:
 @pytest.fixture
 def identity(db, identity_tenant):
     """Run the test inside the session's tenant schema, in the test's transaction."""
-    if not Tenant.objects.filter(pk=identity_tenant.pk).exists():
-        # A test on committed data (transactional_db) flushes the public tables when it ends: put
-        # the row back, inside this test's transaction, for code that looks tenants up.
-        Tenant.objects.bulk_create([identity_tenant])
+    # The session's tenant row is not committed (identity_tenant): put it back inside this test's
+    # transaction, for code that looks tenants up.
+    Tenant.objects.bulk_create([identity_tenant])
     with in_tenant(identity_tenant), acting_as("system:test", request_id="req_identity_test"):
         yield identity_tenant
 
