@@ -68,13 +68,13 @@ def _holds_a_claim() -> bool:
 
 
 def test_kill_9_during_a_claimed_batch_loses_nothing_and_doubles_nothing(tenant, celery_workers):
-    """20 rounds: kill -9 the worker while it holds a claimed batch, start a new one."""
+    """10 rounds: kill -9 the worker while it holds a claimed batch, start a new one."""
     with in_tenant(tenant), connection.cursor() as cursor:
         cursor.execute("CREATE TABLE test_effect (event_id text NOT NULL)")  # no unique key: doubles would show
     published: list[str] = []
     worker = celery_workers(OUTBOX_BATCH_SIZE=5000)
     killed_mid_batch = 0
-    for _ in range(20):
+    for _ in range(10):
         published += publish_events(tenant, 2000, aggregates=50, type="test.cheap")
         try:
             wait_for(_holds_a_claim, seconds=30, what="the worker to claim a batch")
@@ -94,8 +94,8 @@ def test_kill_9_during_a_claimed_batch_loses_nothing_and_doubles_nothing(tenant,
         cursor.execute("SELECT event_id, count(*) FROM test_effect GROUP BY event_id")
         counts = dict(cursor.fetchall())
         inbox = InboxRecord.objects.filter(handler="test.cheap_effect").count()
-    assert len(published) == 40_000
-    assert killed_mid_batch >= 15
+    assert len(published) == 20_000
+    assert killed_mid_batch >= 7
     assert set(counts) == set(published)  # every event delivered…
     assert set(counts.values()) == {1}  # …and no effect doubled
     assert inbox == len(published)
