@@ -11,17 +11,13 @@ Wallets set tiers from `kyc.verified` and `kyc.expired`: both carry `customer_id
 """
 
 from finfactory.events.catalog import EventType
+from finfactory.events.schema import DATE_TIME, strict_object
 
 _ID = {"type": "string", "minLength": 1, "maxLength": 100}
-_TIME = {"type": "string", "format": "date-time"}
 _LEVEL = {"enum": ["none", "basic", "full"]}
 _VERIFIED_LEVEL = {"enum": ["basic", "full"]}
 _REASON = {"type": "string", "pattern": "^[a-z0-9_]{1,64}$"}
 _COUNT = {"type": "integer", "minimum": 0}
-
-
-def _object(properties: dict) -> dict:
-    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 
 CUSTOMER_CREATED = EventType(
@@ -29,7 +25,7 @@ CUSTOMER_CREATED = EventType(
     version=1,
     aggregate_type="customer",
     description="A customer was created (KYC not started).",
-    schema=_object({"customer_id": _ID, "external_id": {"type": ["string", "null"]}, "created_at": _TIME}),
+    schema=strict_object({"customer_id": _ID, "external_id": {"type": ["string", "null"]}, "created_at": DATE_TIME}),
 )
 
 KYC_STARTED = EventType(
@@ -37,7 +33,7 @@ KYC_STARTED = EventType(
     version=1,
     aggregate_type="customer",
     description="A KYC submission was made and handed to the provider; the customer's KYC is pending.",
-    schema=_object(
+    schema=strict_object(
         {
             "customer_id": _ID,
             "kyc_id": _ID,
@@ -54,14 +50,14 @@ KYC_VERIFIED = EventType(
     version=1,
     aggregate_type="customer",
     description="The customer is verified at `level` until `expires_at`.",
-    schema=_object(
+    schema=strict_object(
         {
             "customer_id": _ID,
             "kyc_id": _ID,
             "submission_id": _ID,
             "level": _VERIFIED_LEVEL,
-            "verified_at": _TIME,
-            "expires_at": _TIME,
+            "verified_at": DATE_TIME,
+            "expires_at": DATE_TIME,
         }
     ),
 )
@@ -71,7 +67,7 @@ KYC_REJECTED = EventType(
     version=1,
     aggregate_type="customer",
     description="The provider rejected the submission; `resubmissions_left` more may be made.",
-    schema=_object(
+    schema=strict_object(
         {
             "customer_id": _ID,
             "kyc_id": _ID,
@@ -88,13 +84,13 @@ KYC_EXPIRED = EventType(
     version=1,
     aggregate_type="customer",
     description="The verification reached its expiry: the customer's level is now `none`.",
-    schema=_object(
+    schema=strict_object(
         {
             "customer_id": _ID,
             "kyc_id": _ID,
             "level": {"const": "none"},
             "previous_level": _VERIFIED_LEVEL,
-            "expired_at": _TIME,
+            "expired_at": DATE_TIME,
         }
     ),
 )
@@ -104,7 +100,7 @@ RISK_FLAGGED = EventType(
     version=1,
     aggregate_type="customer",
     description="The customer's name matched a watchlist entry; verification is blocked until the flag is cleared.",
-    schema=_object(
+    schema=strict_object(
         {
             "customer_id": _ID,
             "flag_id": _ID,

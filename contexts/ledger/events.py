@@ -5,22 +5,12 @@ subscribe by name through the kernel and must not import this module.
 """
 
 from finfactory.events.catalog import EventType
+from finfactory.events.schema import CURRENCY, DATE_TIME, strict_object
 
 _ID = {"type": "string", "minLength": 1, "maxLength": 100}
 _AMOUNT = {"type": "integer", "minimum": 0}
 _SIGNED = {"type": "integer"}
-_CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$"}
-_TIME = {"type": "string", "format": "date-time"}
 _NULLABLE_ID = {"type": ["string", "null"]}
-
-
-def _object(properties: dict, required: list[str] | None = None) -> dict:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": required if required is not None else list(properties),
-        "additionalProperties": False,
-    }
 
 
 JOURNAL_POSTED = EventType(
@@ -28,26 +18,26 @@ JOURNAL_POSTED = EventType(
     version=1,
     aggregate_type="journal_entry",
     description="A balanced journal entry was posted (transfer, capture, reversal or generic entry).",
-    schema=_object(
+    schema=strict_object(
         {
             "entry_id": _ID,
             "external_ref": {"type": "string"},
             "kind": {"enum": ["standard", "transfer", "hold_capture", "reversal"]},
             "description": {"type": "string"},
-            "effective_at": _TIME,
-            "posted_at": _TIME,
+            "effective_at": DATE_TIME,
+            "posted_at": DATE_TIME,
             "reverses": _NULLABLE_ID,
             "hold_id": _NULLABLE_ID,
             "metadata": {"type": "object"},
             "postings": {
                 "type": "array",
                 "minItems": 2,
-                "items": _object(
+                "items": strict_object(
                     {
                         "account_id": _ID,
                         "direction": {"enum": ["debit", "credit"]},
                         "amount": {"type": "integer", "minimum": 1},
-                        "currency": _CURRENCY,
+                        "currency": CURRENCY,
                         "sequence": {"type": "integer", "minimum": 1},
                         "balance_after": _SIGNED,
                     }
@@ -62,11 +52,11 @@ BALANCE_UPDATED = EventType(
     version=1,
     aggregate_type="ledger_account",
     description="An account's posted, held or available balance changed.",
-    schema=_object(
+    schema=strict_object(
         {
             "account_id": _ID,
             "owner_ref": {"type": "string"},
-            "currency": _CURRENCY,
+            "currency": CURRENCY,
             "posted": _SIGNED,
             "held": _AMOUNT,
             "available": _SIGNED,
@@ -82,15 +72,15 @@ HOLD_CREATED = EventType(
     version=1,
     aggregate_type="ledger_hold",
     description="Funds were reserved on an account until captured, released or expired.",
-    schema=_object(
+    schema=strict_object(
         {
             "hold_id": _ID,
             "external_ref": {"type": "string"},
             "account_id": _ID,
             "credit_account_id": _ID,
             "amount": {"type": "integer", "minimum": 1},
-            "currency": _CURRENCY,
-            "expires_at": _TIME,
+            "currency": CURRENCY,
+            "expires_at": DATE_TIME,
         }
     ),
 )
@@ -102,7 +92,7 @@ HOLD_RELEASED = EventType(
     description=(
         "A hold ended and gave back its reservation: captured (the uncaptured rest is released), released, or expired."
     ),
-    schema=_object(
+    schema=strict_object(
         {
             "hold_id": _ID,
             "account_id": _ID,
@@ -110,7 +100,7 @@ HOLD_RELEASED = EventType(
             "amount": {"type": "integer", "minimum": 1},
             "captured_amount": _AMOUNT,
             "released_amount": _AMOUNT,
-            "currency": _CURRENCY,
+            "currency": CURRENCY,
             "capture_entry_id": _NULLABLE_ID,
         }
     ),
@@ -121,7 +111,7 @@ TRANSACTION_REVERSED = EventType(
     version=1,
     aggregate_type="journal_entry",
     description="A posted entry was reversed in full or in part by a new, opposite entry.",
-    schema=_object(
+    schema=strict_object(
         {
             "entry_id": _ID,
             "reversal_entry_id": _ID,

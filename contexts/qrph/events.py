@@ -2,6 +2,7 @@
 only: no payload, names or account numbers. Consumers subscribe by name and must not import this."""
 
 from finfactory.events.catalog import EventType
+from finfactory.events.schema import CURRENCY, strict_object
 
 _QR_ID = {"type": "string", "pattern": "^qr_[0-9a-z]{26}$"}
 _PAYMENT_ID = {"type": "string", "pattern": "^qrp_[0-9a-z]{26}$"}
@@ -9,13 +10,8 @@ _MERCHANT_ID = {"type": "string", "pattern": "^qrm_[0-9a-z]{26}$"}
 _WALLET_ID = {"type": "string", "minLength": 1, "maxLength": 40}
 _NULLABLE_WALLET_ID = {"type": ["string", "null"], "minLength": 1, "maxLength": 40}
 _AMOUNT = {"type": "integer", "minimum": 1}
-_CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$"}
 _ROUTE = {"enum": ["on_us", "off_us"]}
 _REFERENCE = {"type": "string", "maxLength": 200}
-
-
-def _object(properties: dict) -> dict:
-    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 
 QR_GENERATED = EventType(
@@ -23,14 +19,14 @@ QR_GENERATED = EventType(
     version=1,
     aggregate_type="qr_code",
     description="The tenant issued a QR Ph code for a merchant profile's wallet (static: no amount).",
-    schema=_object(
+    schema=strict_object(
         {
             "qr_code_id": _QR_ID,
             "merchant_profile_id": _MERCHANT_ID,
             "wallet_id": _WALLET_ID,
             "type": {"enum": ["static", "dynamic"]},
             "amount": {"type": ["integer", "null"], "minimum": 1},
-            "currency": _CURRENCY,
+            "currency": CURRENCY,
             "expires_at": {"type": ["string", "null"], "format": "date-time"},
         }
     ),
@@ -43,7 +39,7 @@ _PAYMENT = {
     "receiving_wallet_id": _NULLABLE_WALLET_ID,
     "qr_code_id": {"oneOf": [_QR_ID, {"type": "null"}]},
     "amount": _AMOUNT,
-    "currency": _CURRENCY,
+    "currency": CURRENCY,
 }
 
 QR_PAYMENT_RECEIVED = EventType(
@@ -54,7 +50,7 @@ QR_PAYMENT_RECEIVED = EventType(
         "A QR payment was accepted (pending). on_us: orchestration settles it through the ledger and reports "
         "back; off_us: it went to the QR Ph network."
     ),
-    schema=_object({**_PAYMENT, "status": {"const": "pending"}}),
+    schema=strict_object({**_PAYMENT, "status": {"const": "pending"}}),
 )
 
 QR_PAYMENT_CONFIRMED = EventType(
@@ -62,7 +58,7 @@ QR_PAYMENT_CONFIRMED = EventType(
     version=1,
     aggregate_type="qr_payment",
     description="A QR payment settled: on-us through the ledger, off-us confirmed by the network.",
-    schema=_object(
+    schema=strict_object(
         {
             **_PAYMENT,
             "status": {"const": "confirmed"},
@@ -77,7 +73,7 @@ QR_PAYMENT_FAILED = EventType(
     version=1,
     aggregate_type="qr_payment",
     description="A QR payment failed for good (`reason` a snake_case code); a dynamic code may be paid again.",
-    schema=_object(
+    schema=strict_object(
         {**_PAYMENT, "status": {"const": "failed"}, "reason": {"type": "string", "pattern": "^[a-z0-9_]{1,64}$"}}
     ),
 )

@@ -6,28 +6,18 @@ import this module.
 """
 
 from finfactory.events.catalog import EventType
+from finfactory.events.schema import CURRENCY, DATE_TIME, strict_object
 
 _WALLET_ID = {"type": "string", "pattern": "^wal_[0-9a-z]{26}$"}
 _CUSTOMER_ID = {"type": "string", "minLength": 1, "maxLength": 40}
-_CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$"}
 _TIER = {"type": "string", "minLength": 1, "maxLength": 40}
 _KYC_LEVEL = {"enum": ["none", "basic", "full"]}
 _REASON = {"type": "string", "minLength": 1, "maxLength": 500}
-_TIME = {"type": "string", "format": "date-time"}
 _LIMIT = {"type": ["integer", "null"], "minimum": 0}
 _STATUS = {"enum": ["active", "suspended", "closed"]}
 
 
-def _object(properties: dict, required: list[str] | None = None) -> dict:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": required if required is not None else list(properties),
-        "additionalProperties": False,
-    }
-
-
-_FLOW = _object(
+_FLOW = strict_object(
     {
         "min_amount": {"type": "integer", "minimum": 1},
         "max_amount": _LIMIT,
@@ -43,16 +33,16 @@ WALLET_CREATED = EventType(
     version=1,
     aggregate_type="wallet",
     description="A wallet was opened (it starts active) for a customer in one currency.",
-    schema=_object(
+    schema=strict_object(
         {
             "wallet_id": _WALLET_ID,
             "customer_id": _CUSTOMER_ID,
-            "currency": _CURRENCY,
+            "currency": CURRENCY,
             "status": {"const": "active"},
             "tier": _TIER,
             "kyc_level": _KYC_LEVEL,
             "max_balance": _LIMIT,
-            "created_at": _TIME,
+            "created_at": DATE_TIME,
         }
     ),
 )
@@ -64,11 +54,11 @@ def _transition(target: str, sources: list[str], description: str, extra: dict |
         version=1,
         aggregate_type="wallet",
         description=description,
-        schema=_object(
+        schema=strict_object(
             {
                 "wallet_id": _WALLET_ID,
                 "customer_id": _CUSTOMER_ID,
-                "currency": _CURRENCY,
+                "currency": CURRENCY,
                 "status": {"const": {"activated": "active"}.get(target, target)},
                 "previous_status": {"enum": sources},
                 "reason": _REASON,
@@ -89,7 +79,7 @@ WALLET_CLOSED = _transition(
     ["active", "suspended"],
     "A wallet was closed for good, on the caller's evidence that its ledger account is empty.",
     {
-        "closing_balance": _object(
+        "closing_balance": strict_object(
             {
                 "ledger_account_id": {"type": "string", "pattern": "^acc_"},
                 "posted": {"const": 0},
@@ -100,12 +90,12 @@ WALLET_CLOSED = _transition(
     },
 )
 
-_WALLET_SCOPE = _object(
+_WALLET_SCOPE = strict_object(
     {
         "scope": {"const": "wallet"},
         "wallet_id": _WALLET_ID,
         "customer_id": _CUSTOMER_ID,
-        "currency": _CURRENCY,
+        "currency": CURRENCY,
         "tier": _TIER,
         "previous_tier": _TIER,
         "kyc_level": _KYC_LEVEL,
@@ -116,15 +106,15 @@ _WALLET_SCOPE = _object(
     }
 )
 
-_TIER_SCOPE = _object(
+_TIER_SCOPE = strict_object(
     {
         "scope": {"const": "tier"},
         "tier": _TIER,
         "name": {"type": "string"},
-        "currency": _CURRENCY,
+        "currency": CURRENCY,
         "kyc_level": _KYC_LEVEL,
         "max_balance": _LIMIT,
-        "flows": _object({"cash_in": _FLOW, "cash_out": _FLOW, "transfer_out": _FLOW}),
+        "flows": strict_object({"cash_in": _FLOW, "cash_out": _FLOW, "transfer_out": _FLOW}),
         "version": {"type": "integer", "minimum": 1},
     }
 )
