@@ -15,23 +15,18 @@ Everything it creates is dropped at the end (unless --keep).
 from __future__ import annotations
 
 import multiprocessing
-import os
 import random
-import re
-import shutil
 import statistics
-import subprocess
 import time
 import uuid
-from glob import glob
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
 
 from contexts.ledger import api
 from contexts.ledger.sealing import chain_seal
 from contexts.ledger.verify import ledger_verify
+from finfactory.benchmarking import PgbenchMissing, percentile, pgbench_run
 from finfactory.errors import PlatformError
 from finfactory.platform.services import tenant_provision
 from finfactory.request_context import acting_as
@@ -40,18 +35,6 @@ from finfactory.tenancy.models import Tenant
 from finfactory.tenancy.schemas import tenant_schema_drop
 
 FUNDING = 10**12
-
-
-def _pgbench_binary() -> str:
-    found = shutil.which("pgbench") or next(iter(sorted(glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True)), None)
-    if not found:
-        raise CommandError("pgbench is not installed (it ships with the PostgreSQL client package: postgresql-client)")
-    return found
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def _worker(schema, accounts, hot, count, worker, run, barrier, results):
@@ -140,42 +123,13 @@ class Command(BaseCommand):
     # pgbench
 
     def _pgbench(self, run, transfers, concurrency, hot, *, keep) -> dict:
-        binary = _pgbench_binary()
-        db = settings.DATABASES["default"]
-        scratch = f"{db['NAME']}_pgbench_{run}"[:63]
-        env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
-        common = [
-            "-h",
-            db.get("HOST") or "127.0.0.1",
-            "-p",
-            str(db.get("PORT") or 5432),
-            "-U",
-            db.get("USER") or "postgres",
-        ]
-        scale = 1 if hot else concurrency
-        with connection.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{scratch}"')
         try:
-            subprocess.run(  # noqa: S603 - our own pgbench, arguments from settings
-                [binary, *common, "-i", "-q", "-s", str(scale), scratch], env=env, check=True, capture_output=True
-            )
-            per_client = max(1, transfers // concurrency)
-            completed = subprocess.run(  # noqa: S603 - our own pgbench, arguments from settings
-                [binary, *common, "-n", "-c", str(concurrency), "-j", str(min(concurrency, os.cpu_count() or 1)),
-                 "-t", str(per_client), scratch],
-                env=env, check=True, capture_output=True, text=True,
-            )  # fmt: skip
-        finally:
-            if not keep:
-                with connection.cursor() as cursor:
-                    cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-        tps = float(re.search(r"tps = ([\d.]+)", completed.stdout).group(1))
-        latency = float(re.search(r"latency average = ([\d.]+) ms", completed.stdout).group(1))
-        self.stdout.write(
-            f"pgbench tpcb-like: scale {scale}{' (one hot branch row)' if hot else ''}, {concurrency} clients, "
-            f"{per_client * concurrency:,} transactions: {tps:,.0f} tps, latency average {latency:.2f} ms"
-        )
-        return {"tps": tps, "latency_ms": latency}
+            result = pgbench_run(run=run, scale=1 if hot else concurrency, clients=concurrency,
+                                 transactions=transfers, keep=keep)  # fmt: skip
+        except PgbenchMissing as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(result.describe(" (one hot branch row)" if hot else ""))
+        return {"tps": result.tps, "latency_ms": result.latency_ms}
 
     # ledger
 
@@ -222,7 +176,7 @@ class Command(BaseCommand):
             "tps": len(latencies) / elapsed,
             "count": len(latencies),
             "p50_ms": statistics.median(latencies) * 1000,
-            "p99_ms": _percentile(latencies, 0.99) * 1000,
+            "p99_ms": percentile(latencies, 0.99) * 1000,
             "failures": failures,
             "concurrency": concurrency,
             "hot": hot_account is not None,
