@@ -65,6 +65,7 @@ TENANT_APPS = [
     "contexts.identity",
     "contexts.wallets",
     "contexts.qrph",
+    "contexts.fraud",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -337,3 +338,9 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- Fraud (contexts.fraud: rules, model scoring, review queue) ---------------------------------
+# Whether fraud_generate may write synthetic labelled history (sandbox pipelines; off in production).
+FRAUD_SYNTHETIC_DATA_ALLOWED = env.bool("FRAUD_SYNTHETIC_DATA_ALLOWED", default=True)
+# fraud_train refuses fewer labelled movements than this, or fewer than 20 of either class.
+FRAUD_TRAIN_MIN_ROWS = env.int("FRAUD_TRAIN_MIN_ROWS", default=200)

@@ -22,3 +22,5 @@ X_FRAME_OPTIONS = "DENY"
 # Never derived in production: the blind indexes of personal identifiers (finfactory.pii) are only
 # as secret as this key. Generate one with `python -c "import secrets; print(secrets.token_urlsafe(48))"`.
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY")
+# Synthetic fraud history is for sandbox pipelines; a production deployment opts in explicitly.
+FRAUD_SYNTHETIC_DATA_ALLOWED = env.bool("FRAUD_SYNTHETIC_DATA_ALLOWED", default=False)
