@@ -342,5 +342,11 @@ CELERY_BEAT_SCHEDULE.update(
 # --- Fraud (contexts.fraud: rules, model scoring, review queue) ---------------------------------
 # Whether fraud_generate may write synthetic labelled history (sandbox pipelines; off in production).
 FRAUD_SYNTHETIC_DATA_ALLOWED = env.bool("FRAUD_SYNTHETIC_DATA_ALLOWED", default=True)
+# Key of the HMAC that signs model artifacts (a process unpickles only signed bytes). Changing it
+# unloads every model until retrained; derived from SECRET_KEY unless set.
+FRAUD_MODEL_SIGNING_KEY = (
+    env("FRAUD_MODEL_SIGNING_KEY", default="")
+    or hashlib.sha256(b"finfactory.fraud-model:" + SECRET_KEY.encode()).hexdigest()
+)
 # fraud_train refuses fewer labelled movements than this, or fewer than 20 of either class.
 FRAUD_TRAIN_MIN_ROWS = env.int("FRAUD_TRAIN_MIN_ROWS", default=200)

@@ -352,7 +352,7 @@ class ReviewCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
 
 class ModelVersion(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
-    """A trained model: its artifact (verified by sha256 before it is loaded), the features it
+    """A trained model: its artifact (signed; verified before it is loaded), the features it
     reads, the training set's size and the held-out metrics."""
 
     version = models.PositiveIntegerField(unique=True)
@@ -363,7 +363,7 @@ class ModelVersion(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     metrics = models.JSONField(default=dict, help_text="ROC AUC, precision and recall at the threshold, sizes.")
     threshold = models.FloatField(help_text="Probability at which the model alone would send to review.")
     artifact = models.BinaryField()
-    artifact_sha256 = models.CharField(max_length=64)
+    artifact_signature = models.CharField(max_length=64, help_text="HMAC-SHA256 of the artifact (artifacts.py).")
     training_rows = models.PositiveIntegerField()
     trained_at = models.DateTimeField(auto_now_add=True)
     trained_by = models.CharField(max_length=200)

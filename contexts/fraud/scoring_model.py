@@ -1,12 +1,12 @@
 """The fraud models in force, loaded once per process and kept in memory for the scoring path.
 
 Each call asks the database one small question — which versions are active and shadow, with
-their artifact's sha256 — and answers from a cache keyed by (schema, version, sha256): tenants
-each have their own models, and a changed artifact is a different key. The artifact itself is
-fetched only on a miss, and unpickled only after its sha256 matched the one stored with it
-(joblib.load runs code from the bytes it is given). A model trained on other features than
-FEATURES is not loaded either. A model that fails is remembered for a while, so a bad row does
-not cost a blob fetch on every movement.
+their artifact's signature — and answers from a cache keyed by (schema, version, signature):
+tenants each have their own models, and a changed artifact is a different key. The artifact itself
+is fetched only on a miss, and unpickled only after its signature checked out under the
+deployment's key (artifacts.py: joblib.load runs code from the bytes it is given). A model
+trained on other features than FEATURES is not loaded either. A model that fails is remembered
+for a while, so a bad row does not cost a blob fetch on every movement.
 
 Explanations are by occlusion: the movement is scored again with each feature in turn replaced
 by its value in the typical legitimate movement (the training baseline); what the probability
@@ -27,6 +27,7 @@ import numpy as np
 import structlog
 from django.db import connection
 
+from .artifacts import artifact_verified
 from .features import FEATURES
 from .models import ModelStatus, ModelVersion
 
@@ -82,24 +83,22 @@ class LoadedModel:
         )
 
 
-def _load(version: int, sha256: str, status: str) -> LoadedModel | None:
+def _load(version: int, signature: str, status: str) -> LoadedModel | None:
     row = (
         ModelVersion.objects.filter(version=version)
-        .values_list("artifact", "artifact_sha256", "feature_names", "params", "threshold")
+        .values_list("artifact", "artifact_signature", "feature_names", "params", "threshold")
         .first()
     )
     if row is None:  # retired and deleted between the two queries
         return None
-    artifact, stored_sha256, feature_names, params, threshold = row
+    artifact, stored_signature, feature_names, params, threshold = row
     artifact = bytes(artifact)
-    actual = hashlib.sha256(artifact).hexdigest()
-    if actual != stored_sha256 or actual != sha256:
+    if stored_signature != signature or not artifact_verified(artifact, stored_signature):
         logger.error(
             "fraud.model_artifact_rejected",
             schema=connection.schema_name,
             version=version,
-            expected_sha256=sha256,
-            actual_sha256=actual,
+            sha256=hashlib.sha256(artifact).hexdigest(),
         )
         return None
     if feature_names != list(FEATURES):
@@ -115,8 +114,8 @@ def _load(version: int, sha256: str, status: str) -> LoadedModel | None:
     return LoadedModel(version=version, status=status, threshold=threshold, estimator=estimator, baseline=baseline)
 
 
-def _cached(schema: str, version: int, sha256: str, status: str) -> LoadedModel | None:
-    key = (schema, version, sha256)
+def _cached(schema: str, version: int, signature: str, status: str) -> LoadedModel | None:
+    key = (schema, version, signature)
     with _lock:
         entry = _cache.get(key)
         if entry is not None:
@@ -127,7 +126,7 @@ def _cached(schema: str, version: int, sha256: str, status: str) -> LoadedModel 
     if entry is not None and time.monotonic() - entry < RETRY_FAILED_SECONDS:
         return None
     # Loaded outside the lock: two threads may both load a new model once; both results are equal.
-    loaded = _load(version, sha256, status)
+    loaded = _load(version, signature, status)
     with _lock:
         _cache[key] = loaded if loaded is not None else time.monotonic()
         _cache.move_to_end(key)
@@ -153,11 +152,11 @@ def models_in_force() -> tuple[LoadedModel | None, LoadedModel | None]:
     """(active, shadow) of the current tenant, either None when there is none or it cannot be loaded."""
     schema = connection.schema_name
     rows = ModelVersion.objects.filter(status__in=[ModelStatus.ACTIVE, ModelStatus.SHADOW]).values_list(
-        "version", "status", "artifact_sha256"
+        "version", "status", "artifact_signature"
     )
     found: dict[str, LoadedModel | None] = {}
-    for version, status, sha256 in rows:
-        found[status] = _cached(schema, version, sha256, status)
+    for version, status, signature in rows:
+        found[status] = _cached(schema, version, signature, status)
     return found.get(ModelStatus.ACTIVE), found.get(ModelStatus.SHADOW)
 
 

@@ -30,6 +30,7 @@ from sklearn.model_selection import train_test_split
 from finfactory.audit.services import audit_lock, audit_record
 from finfactory.errors import FieldError, InvalidInput
 
+from .artifacts import artifact_signature
 from .features import FEATURES
 from .model_lifecycle import AUDIT_TARGET, check_actor, check_status, status_set_locked
 from .models import Assessment, ModelStatus, ModelVersion
@@ -175,7 +176,7 @@ def model_train(
             metrics=metrics,
             threshold=threshold,
             artifact=artifact,
-            artifact_sha256=hashlib.sha256(artifact).hexdigest(),
+            artifact_signature=artifact_signature(artifact),
             training_rows=len(labels),
             trained_by=actor,
         )
@@ -189,7 +190,7 @@ def model_train(
                 "status": model.status,
                 "training_rows": model.training_rows,
                 "include_synthetic": include_synthetic,
-                "artifact_sha256": model.artifact_sha256,
+                "artifact_signature": model.artifact_signature,
             },
             reason=f"Trained on {len(labels)} labelled movements"
             + (" (synthetic included)" if include_synthetic else ""),

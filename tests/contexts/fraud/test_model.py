@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from sklearn.metrics import roc_auc_score
 
+from contexts.fraud.artifacts import artifact_verified
 from contexts.fraud.features import FEATURES, FeatureInputs, feature_vector
 from contexts.fraud.model_lifecycle import model_status_set
 from contexts.fraud.models import Assessment, KnownCustomer, KnownDevice, KnownWallet, ModelStatus, ModelVersion
@@ -202,7 +203,7 @@ def test_training_stores_a_model_that_separates_fraud_on_new_history(fraud):
     assert model.feature_names == list(FEATURES)
     assert set(model.params["baseline"]) == set(FEATURES)
     assert model.params["n_estimators"] == 150 and model.algorithm.startswith("sklearn.ensemble.Gradient")
-    assert hashlib.sha256(bytes(model.artifact)).hexdigest() == model.artifact_sha256
+    assert artifact_verified(bytes(model.artifact), model.artifact_signature)
     ((after, actor),) = AuditRecord.objects.filter(action="fraud.model_trained").values_list("after", "actor")
     assert (after["roc_auc"], after["status"], actor) == (model.metrics["roc_auc"], "candidate", ACTOR)
 
@@ -321,19 +322,25 @@ def test_a_tampered_artifact_is_not_loaded(fraud):
     model_status_set(version=fraud.version, status="active", actor=ACTOR, reason="score")
     rows = ModelVersion.objects.filter(version=fraud.version)
     assert models_in_force()[0] is not None
-    artifact, sha256 = rows.values_list("artifact", "artifact_sha256").get()
+    artifact, signature = rows.values_list("artifact", "artifact_signature").get()
 
-    rows.update(artifact_sha256="0" * 64)
+    rows.update(artifact_signature="0" * 64)
     assert models_in_force() == (None, None)
 
     models_forget()
     tampered = bytearray(artifact)
     tampered[len(tampered) // 2] ^= 0xFF
-    rows.update(artifact=bytes(tampered), artifact_sha256=sha256)
+    rows.update(artifact=bytes(tampered), artifact_signature=signature)
+    assert models_in_force() == (None, None)
+
+    # Whoever can write the database but lacks the signing key cannot plant another artifact:
+    # a plain sha256 of the new bytes does not sign them.
+    models_forget()
+    rows.update(artifact=bytes(tampered), artifact_signature=hashlib.sha256(bytes(tampered)).hexdigest())
     assert models_in_force() == (None, None)
 
     models_forget()
-    rows.update(artifact=bytes(artifact))
+    rows.update(artifact=bytes(artifact), artifact_signature=signature)
     assert models_in_force()[0].version == fraud.version
 
 
