@@ -38,6 +38,8 @@ SHARED_APPS = [
     # Platform operations (tenant creation, platform keys) are audited and idempotent too.
     "finfactory.audit",
     "finfactory.idempotency",
+    # Configuration and feature flags: the public schema's table holds the global values.
+    "finfactory.tenantconfig",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -60,12 +62,16 @@ TENANT_APPS = [
     "finfactory.idempotency",
     "finfactory.backoffice",
     "finfactory.outbox",
+    # ... and each tenant schema's table holds that tenant's values.
+    "finfactory.tenantconfig",
     # Bounded contexts (contexts.<name>) are appended here as they land.
     "contexts.ledger",
     "contexts.identity",
     "contexts.wallets",
     "contexts.qrph",
     "contexts.fraud",
+    # Orchestration: composes the primitives above through their api modules.
+    "contexts.products",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -350,3 +356,32 @@ FRAUD_MODEL_SIGNING_KEY = (
 )
 # fraud_train refuses fewer labelled movements than this, or fewer than 20 of either class.
 FRAUD_TRAIN_MIN_ROWS = env.int("FRAUD_TRAIN_MIN_ROWS", default=200)
+
+# --- Tenant configuration and feature flags (finfactory.tenantconfig) ---------------------------
+# A process trusts its cached values this long (seconds), then checks the version counters in
+# Redis: the longest another process can serve a value after a change (docs/kernel/configuration.md).
+TENANTCONFIG_CACHE_SECONDS = env.float("TENANTCONFIG_CACHE_SECONDS", default=5.0)
+# Cached values are reloaded at least this often, even if no version counter moved (a lost bump).
+TENANTCONFIG_CACHE_MAX_AGE_SECONDS = env.float("TENANTCONFIG_CACHE_MAX_AGE_SECONDS", default=60.0)
+# Redis holding the version counters (default: the cache's).
+TENANTCONFIG_REDIS_URL = env("TENANTCONFIG_REDIS_URL", default=CACHES["default"]["LOCATION"])
+# --- end tenant configuration -------------------------------------------------------------------
+
+# --- Products (contexts.products: templates, workflows, sagas) ----------------------------------
+# Queue of orchestration's tasks (empty: the default queue).
+PRODUCTS_QUEUE = env("PRODUCTS_QUEUE", default="")
+# Sandbox payout provider: seconds before it answers (amount % 100: 13 → destination_declined,
+# 14 → destination_account_closed, 15 → no callback at all: found by polling after the silent delay).
+PRODUCTS_SANDBOX_PAYOUT_SECONDS = env.float("PRODUCTS_SANDBOX_PAYOUT_SECONDS", default=2.0)
+PRODUCTS_SANDBOX_PAYOUT_SILENT_SECONDS = env.float("PRODUCTS_SANDBOX_PAYOUT_SILENT_SECONDS", default=30.0)
+# Crash tests: saga steps after whose commit the process kills itself (never in production).
+PRODUCTS_FAILPOINTS = env.list("PRODUCTS_FAILPOINTS", default=[])
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "products-resume-operations": {
+            "task": "contexts.products.tasks.operations_resume",
+            "schedule": float(env.int("PRODUCTS_RESUME_SECONDS", default=15)),
+        },
+    }
+)
+

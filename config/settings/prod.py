@@ -24,3 +24,5 @@ X_FRAME_OPTIONS = "DENY"
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY")
 # Synthetic fraud history is for sandbox pipelines; a production deployment opts in explicitly.
 FRAUD_SYNTHETIC_DATA_ALLOWED = env.bool("FRAUD_SYNTHETIC_DATA_ALLOWED", default=False)
+# Failpoints exist for crash tests; a production process never kills itself on purpose.
+PRODUCTS_FAILPOINTS: list[str] = []
