@@ -43,8 +43,23 @@ _run:
 	@echo "    Admin        http://127.0.0.1:$(PORT)/admin/"
 	@echo "    Health       http://127.0.0.1:$(PORT)/healthz  http://127.0.0.1:$(PORT)/readyz"
 	@DJANGO_SETTINGS_MODULE=config.settings.dev python manage.py ensure_demo_tenant
+	@echo "    Demo         walks the API once the server is up (docs/demo.md)"
 	@echo ""
-	DJANGO_SETTINGS_MODULE=config.settings.dev HOST=127.0.0.1 PORT=$(PORT) honcho start -f Procfile -p $(PORT)
+# The demo runs beside honcho, not under it (honcho stops every process when one exits): it waits
+# for /readyz, walks the API once (skipped while .local/demo-done says it did) and exits. honcho
+# runs in the background so that this shell can pass on Ctrl-C / SIGTERM / SIGHUP and wait for it
+# to stop its processes; on the way out the EXIT trap stops the demo if it is still running.
+	@demo=; honcho=; \
+	  trap 'kill -INT $$honcho 2>/dev/null || true' INT; \
+	  trap 'kill -TERM $$honcho 2>/dev/null || true' TERM HUP; \
+	  trap 'kill -TERM $$demo 2>/dev/null || true' EXIT; \
+	  DJANGO_SETTINGS_MODULE=config.settings.dev python manage.py demo --once --wait-for-server 120 \
+	    --timeout 180 --base-url http://127.0.0.1:$(PORT) & demo=$$!; \
+	  DJANGO_SETTINGS_MODULE=config.settings.dev HOST=127.0.0.1 PORT=$(PORT) \
+	    honcho start -f Procfile -p $(PORT) & honcho=$$!; \
+	  status=0; wait $$honcho || status=$$?; \
+	  while kill -0 $$honcho 2>/dev/null; do wait $$honcho || status=$$?; done; \
+	  exit $$status
 
 test: venv
 	@$(DEVENV) $(MAKE) --no-print-directory _test

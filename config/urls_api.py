@@ -33,6 +33,7 @@ urlpatterns = [
     path("v1/api-keys/<str:key_id>/rotate", apikeys.ApiKeyRotateView.as_view(), name="api-key-rotate"),
     path("v1/events", events.EventListView.as_view(), name="events"),
     path("v1/events/<str:event_id>", events.EventDetailView.as_view(), name="event"),
+    path("v1/", include("contexts.products.rest.urls")),
     path("internal/ledger/", include("contexts.ledger.rest.urls")),
     path("platform/v1/tenants", platform.TenantListCreateView.as_view(), name="platform-tenants"),
     path("platform/v1/tenants/<str:slug>", platform.TenantDetailView.as_view(), name="platform-tenant"),

@@ -45,9 +45,11 @@ def pgbench_binary() -> str:
     return found
 
 
-def pgbench_run(*, run: str, scale: int, clients: int, transactions: int, keep: bool = False) -> PgbenchResult:
-    """pgbench's tpcb-like on a scratch database of the same server (dropped afterwards unless
-    `keep`): `transactions` in all, spread over `clients`."""
+def pgbench_run(
+    *, run: str, scale: int, clients: int, transactions: int, keep: bool = False, select_only: bool = False
+) -> PgbenchResult:
+    """pgbench's tpcb-like (or its select-only script) on a scratch database of the same server
+    (dropped afterwards unless `keep`): `transactions` in all, spread over `clients`."""
     binary = pgbench_binary()
     db = settings.DATABASES["default"]
     scratch = f"{db['NAME']}_pgbench_{run}"[:63]
@@ -68,8 +70,8 @@ def pgbench_run(*, run: str, scale: int, clients: int, transactions: int, keep: 
         )
         per_client = max(1, transactions // clients)
         completed = subprocess.run(  # noqa: S603 - our own pgbench, arguments from settings
-            [binary, *common, "-n", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)),
-             "-t", str(per_client), scratch],
+            [binary, *common, "-n", *(["-S"] if select_only else []), "-c", str(clients),
+             "-j", str(min(clients, os.cpu_count() or 1)), "-t", str(per_client), scratch],
             env=env, check=True, capture_output=True, text=True,
         )  # fmt: skip
     finally:

@@ -72,6 +72,7 @@ TENANT_APPS = [
     "contexts.fraud",
     # Orchestration: composes the primitives above through their api modules.
     "contexts.products",
+    "contexts.webhooks",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -357,6 +358,12 @@ FRAUD_MODEL_SIGNING_KEY = (
 # fraud_train refuses fewer labelled movements than this, or fewer than 20 of either class.
 FRAUD_TRAIN_MIN_ROWS = env.int("FRAUD_TRAIN_MIN_ROWS", default=200)
 
+# --- Webhooks (contexts.webhooks: endpoints; signed deliveries later) ---------------------------
+# Whether endpoint URLs may be plain http:// (development and sandbox; production: https only).
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=True)
+# Whether endpoint URLs may name localhost or a loopback, private, link-local or reserved IP literal.
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=True)
+
 # --- Tenant configuration and feature flags (finfactory.tenantconfig) ---------------------------
 # A process trusts its cached values this long (seconds), then checks the version counters in
 # Redis: the longest another process can serve a value after a change (docs/kernel/configuration.md).
@@ -385,3 +392,6 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# --- Wallet statements (contexts.products.statements) --------------------------------------------
+# The longest period one statement covers, in the tenant's calendar days (both ends included).
+PRODUCTS_STATEMENT_MAX_DAYS = env.int("PRODUCTS_STATEMENT_MAX_DAYS", default=366)

@@ -26,3 +26,6 @@ BLIND_INDEX_KEY = env("BLIND_INDEX_KEY")
 FRAUD_SYNTHETIC_DATA_ALLOWED = env.bool("FRAUD_SYNTHETIC_DATA_ALLOWED", default=False)
 # Failpoints exist for crash tests; a production process never kills itself on purpose.
 PRODUCTS_FAILPOINTS: list[str] = []
+# Webhook endpoints: https only, and no URL naming a private or loopback address.
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)

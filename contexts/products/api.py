@@ -22,7 +22,7 @@ from contexts.wallets import api as wallets_api
 from finfactory.audit.services import audit_lock
 from finfactory.errors import FieldError, InvalidInput, PlatformError
 
-from . import policy
+from . import policy, selectors
 from .configuration import product_config
 from .dtos import BalanceDTO, OperationDTO, ProductWalletDTO
 from .models import Operation
@@ -41,14 +41,17 @@ def _finish(op: Operation, replayed: bool) -> OperationDTO:
     op = operation_run(op.public_id, WORKFLOWS)
     dto = operation_dto(op)
     if dto.status == "failed":
-        raise policy.refuse(dto.failure_code, "operation", dto.failure_detail or dto.failure_code,
-                            operation_id=dto.id)  # fmt: skip
+        raise policy.refuse(dto.failure_code, "operation", dto.failure_detail or dto.failure_code, operation_id=dto.id)
     return dto
 
 
 def _risk_context(channel, device_id, ip_address, ip_country) -> dict:
-    return {"channel": channel or "api", "device_id": device_id or "", "ip_address": ip_address or "",
-            "ip_country": ip_country or ""}  # fmt: skip
+    return {
+        "channel": channel or "api",
+        "device_id": device_id or "",
+        "ip_address": ip_address or "",
+        "ip_country": ip_country or "",
+    }
 
 
 # --- wallets -----------------------------------------------------------------------------------------
@@ -71,27 +74,43 @@ def wallet_open(*, customer_id: str, currency: str) -> ProductWalletDTO:
             wallet_id=wallet.id, customer_id=customer_id, currency=currency, max_balance=max_balance
         )
     return ProductWalletDTO(
-        id=wallet.id, customer_id=wallet.customer_id, currency=wallet.currency, status=wallet.status,
-        tier=wallet.tier, kyc_level=wallet.kyc_level, account_id=account_id, created_at=wallet.created_at,
+        id=wallet.id,
+        customer_id=wallet.customer_id,
+        currency=wallet.currency,
+        status=wallet.status,
+        tier=wallet.tier,
+        kyc_level=wallet.kyc_level,
+        account_id=account_id,
+        created_at=wallet.created_at,
         replayed=wallet.replayed,
-    )  # fmt: skip
+    )
 
 
 def wallet_get(*, wallet_id: str) -> ProductWalletDTO:
     wallet = wallets_api.wallet_get(wallet_id=wallet_id)
     return ProductWalletDTO(
-        id=wallet.id, customer_id=wallet.customer_id, currency=wallet.currency, status=wallet.status,
-        tier=wallet.tier, kyc_level=wallet.kyc_level, account_id=wallet_account(wallet.id),
+        id=wallet.id,
+        customer_id=wallet.customer_id,
+        currency=wallet.currency,
+        status=wallet.status,
+        tier=wallet.tier,
+        kyc_level=wallet.kyc_level,
+        account_id=wallet_account(wallet.id),
         created_at=wallet.created_at,
-    )  # fmt: skip
+    )
 
 
 def balance_get(*, wallet_id: str) -> BalanceDTO:
     """The wallet's balance from the ledger: posted, held and available = posted - held."""
     wallet = wallets_api.wallet_get(wallet_id=wallet_id)
     balance = ledger_api.balance_get(account_id=wallet_account(wallet.id))
-    return BalanceDTO(wallet_id=wallet.id, currency=balance.currency, posted=balance.posted, held=balance.held,
-                      available=balance.available)  # fmt: skip
+    return BalanceDTO(
+        wallet_id=wallet.id,
+        currency=balance.currency,
+        posted=balance.posted,
+        held=balance.held,
+        available=balance.available,
+    )
 
 
 def wallet_close(*, wallet_id: str, reason: str, reference: str) -> OperationDTO:
@@ -107,10 +126,14 @@ def wallet_close(*, wallet_id: str, reason: str, reference: str) -> OperationDTO
     request = {"wallet_id": holder.id, "reason": reason.strip(), "customer_id": holder.customer_id}
     try:
         op, replayed = operation_start(
-            kind="wallet_close", reference=reference, request=request,
+            kind="wallet_close",
+            reference=reference,
+            request=request,
             first=Step("close", wallet_close_step, audited=True),
-            wallet_id=holder.id, amount=0, currency=holder.currency,
-        )  # fmt: skip
+            wallet_id=holder.id,
+            amount=0,
+            currency=holder.currency,
+        )
     except PlatformError as exc:
         if exc.code in ("not_empty", "balance_not_zero"):
             raise policy.refuse("balance_not_zero", "wallet_id", "Only an empty wallet can close.") from exc
@@ -122,9 +145,16 @@ def wallet_close(*, wallet_id: str, reason: str, reference: str) -> OperationDTO
 
 
 def cash_in(
-    *, wallet_id: str, amount: int, currency: str, reference: str, channel: str | None = None,
-    device_id: str = "", ip_address: str = "", ip_country: str = "",
-) -> OperationDTO:  # fmt: skip
+    *,
+    wallet_id: str,
+    amount: int,
+    currency: str,
+    reference: str,
+    channel: str | None = None,
+    device_id: str = "",
+    ip_address: str = "",
+    ip_country: str = "",
+) -> OperationDTO:
     """Credit the wallet from the tenant's float (cash received at an agent, a bank transfer in):
     limits → fraud → one entry float → wallet (less the template's cash-in fee)."""
     policy.tenant_active()
@@ -138,20 +168,39 @@ def cash_in(
     fee = config.fee_for("cash_in", currency, amount)
     if fee >= amount:
         raise policy.refuse("amount_below_fee", "amount", "The amount does not cover the cash-in fee.", fee=fee)
-    request = {"wallet_id": holder.id, "amount": amount, "currency": currency, "customer_id": holder.customer_id,
-               "risk": _risk_context(channel or "agent", device_id, ip_address, ip_country)}  # fmt: skip
+    request = {
+        "wallet_id": holder.id,
+        "amount": amount,
+        "currency": currency,
+        "customer_id": holder.customer_id,
+        "risk": _risk_context(channel or "agent", device_id, ip_address, ip_country),
+    }
     op, replayed = operation_start(
-        kind="cash_in", reference=reference, request=request, first=LIMITS,
-        wallet_id=holder.id, amount=amount, fee=fee, currency=currency,
-    )  # fmt: skip
+        kind="cash_in",
+        reference=reference,
+        request=request,
+        first=LIMITS,
+        wallet_id=holder.id,
+        amount=amount,
+        fee=fee,
+        currency=currency,
+    )
     return _finish(op, replayed)
 
 
 def transfer(
-    *, source_wallet_id: str, destination_wallet_id: str, amount: int, currency: str, reference: str,
-    description: str = "", channel: str | None = None, device_id: str = "", ip_address: str = "",
+    *,
+    source_wallet_id: str,
+    destination_wallet_id: str,
+    amount: int,
+    currency: str,
+    reference: str,
+    description: str = "",
+    channel: str | None = None,
+    device_id: str = "",
+    ip_address: str = "",
     ip_country: str = "",
-) -> OperationDTO:  # fmt: skip
+) -> OperationDTO:
     """Move money between two of the tenant's wallets: limits (the payer's outgoing transfers; the
     payee's maximum balance is the ledger's ceiling) → fraud → one entry with the fee."""
     policy.tenant_active()
@@ -167,20 +216,41 @@ def transfer(
     policy.kyc("transfer", payer, config)
     policy.payee(payee.id, config, field="destination_wallet_id")
     fee = config.fee_for("transfer", currency, amount)
-    request = {"wallet_id": payer.id, "counterparty": payee.id, "amount": amount, "currency": currency,
-               "description": (description or "")[:200], "customer_id": payer.customer_id,
-               "risk": _risk_context(channel, device_id, ip_address, ip_country)}  # fmt: skip
+    request = {
+        "wallet_id": payer.id,
+        "counterparty": payee.id,
+        "amount": amount,
+        "currency": currency,
+        "description": (description or "")[:200],
+        "customer_id": payer.customer_id,
+        "risk": _risk_context(channel, device_id, ip_address, ip_country),
+    }
     op, replayed = operation_start(
-        kind="transfer", reference=reference, request=request, first=LIMITS,
-        wallet_id=payer.id, counterparty_wallet_id=payee.id, amount=amount, fee=fee, currency=currency,
-    )  # fmt: skip
+        kind="transfer",
+        reference=reference,
+        request=request,
+        first=LIMITS,
+        wallet_id=payer.id,
+        counterparty_wallet_id=payee.id,
+        amount=amount,
+        fee=fee,
+        currency=currency,
+    )
     return _finish(op, replayed)
 
 
 def cash_out(
-    *, wallet_id: str, amount: int, currency: str, reference: str, destination: dict | None = None,
-    channel: str | None = None, device_id: str = "", ip_address: str = "", ip_country: str = "",
-) -> OperationDTO:  # fmt: skip
+    *,
+    wallet_id: str,
+    amount: int,
+    currency: str,
+    reference: str,
+    destination: dict | None = None,
+    channel: str | None = None,
+    device_id: str = "",
+    ip_address: str = "",
+    ip_country: str = "",
+) -> OperationDTO:
     """Pay money out of the wallet through the payout adapter: limits → fraud → hold (amount +
     fee) → payout … → capture and charge the fee, or release. Returns `pending` until the payout
     answers (events: operation.succeeded / operation.failed)."""
@@ -195,20 +265,38 @@ def cash_out(
     if destination is not None and not isinstance(destination, dict):
         raise InvalidInput("destination must be an object.", errors=[FieldError("destination", "An object.")])
     fee = config.fee_for("cash_out", currency, amount)
-    request = {"wallet_id": holder.id, "amount": amount, "currency": currency, "destination": destination or {},
-               "customer_id": holder.customer_id,
-               "risk": _risk_context(channel, device_id, ip_address, ip_country)}  # fmt: skip
+    request = {
+        "wallet_id": holder.id,
+        "amount": amount,
+        "currency": currency,
+        "destination": destination or {},
+        "customer_id": holder.customer_id,
+        "risk": _risk_context(channel, device_id, ip_address, ip_country),
+    }
     op, replayed = operation_start(
-        kind="cash_out", reference=reference, request=request, first=LIMITS,
-        wallet_id=holder.id, amount=amount, fee=fee, currency=currency,
-    )  # fmt: skip
+        kind="cash_out",
+        reference=reference,
+        request=request,
+        first=LIMITS,
+        wallet_id=holder.id,
+        amount=amount,
+        fee=fee,
+        currency=currency,
+    )
     return _finish(op, replayed)
 
 
 def qr_payment(
-    *, wallet_id: str, payload: str, reference: str, amount: int | None = None, channel: str | None = None,
-    device_id: str = "", ip_address: str = "", ip_country: str = "",
-) -> OperationDTO:  # fmt: skip
+    *,
+    wallet_id: str,
+    payload: str,
+    reference: str,
+    amount: int | None = None,
+    channel: str | None = None,
+    device_id: str = "",
+    ip_address: str = "",
+    ip_country: str = "",
+) -> OperationDTO:
     """Pay a scanned QR Ph code: decode → limits → fraud → on-us: one entry to the merchant's
     wallet (settled now); off-us: hold, then the QR Ph network … → capture or release."""
     policy.tenant_active()
@@ -231,15 +319,86 @@ def qr_payment(
         raise policy.refuse("payee_not_allowed", "payload", "The product pays only the tenant's own merchants.")
     policy.mcc_allowed(decoded.mcc, config, field="payload")
     fee = config.fee_for("qr_payment", currency, amount)
-    request = {"wallet_id": holder.id, "payload": payload, "amount": amount, "currency": currency,
-               "customer_id": holder.customer_id, "counterparty": decoded.qrph.merchant_id if decoded.qrph else "",
-               "risk": _risk_context(channel, device_id, ip_address, ip_country)}  # fmt: skip
+    request = {
+        "wallet_id": holder.id,
+        "payload": payload,
+        "amount": amount,
+        "currency": currency,
+        "customer_id": holder.customer_id,
+        "counterparty": decoded.qrph.merchant_id if decoded.qrph else "",
+        "risk": _risk_context(channel, device_id, ip_address, ip_country),
+    }
     op, replayed = operation_start(
-        kind="qr_payment", reference=reference, request=request, first=LIMITS,
-        wallet_id=holder.id, amount=amount, fee=fee, currency=currency,
-    )  # fmt: skip
+        kind="qr_payment",
+        reference=reference,
+        request=request,
+        first=LIMITS,
+        wallet_id=holder.id,
+        amount=amount,
+        fee=fee,
+        currency=currency,
+    )
     return _finish(op, replayed)
 
 
 def operation_get(*, operation_id: str) -> OperationDTO:
     return operation_dto(operation_row(operation_id))
+
+
+# --- QR codes ----------------------------------------------------------------------------------------
+
+
+def qr_code_create(
+    *, wallet_id: str, merchant_name: str, merchant_city: str, amount: int | None = None, mcc: str | None = None
+):
+    """A QR Ph code paying into `wallet_id` (static without `amount`, dynamic with it). The
+    wallet becomes one of the tenant's merchants with this name, city and category (MCC 0000
+    when none is given); later codes keep its profile, with the name and city given."""
+    policy.tenant_active()
+    holder = policy.wallet(wallet_id, field="wallet_id")
+    with transaction.atomic():
+        audit_lock()  # qrph's writes are audited (docs/adr/0014)
+        try:
+            profile = qrph_api.merchant_profile_for_wallet(wallet_id=holder.id)
+        except PlatformError as exc:
+            if exc.status != 404:
+                raise
+            profile = None
+        if profile is None:
+            profile = qrph_api.merchant_profile_create(
+                wallet_id=holder.id, name=merchant_name, city=merchant_city, mcc=mcc or "0000"
+            )
+        elif (profile.name, profile.city, profile.mcc) != (merchant_name, merchant_city, mcc or profile.mcc):
+            profile = qrph_api.merchant_profile_update(
+                merchant_profile_id=profile.id, name=merchant_name, city=merchant_city, mcc=mcc or profile.mcc
+            )
+        return qrph_api.qr_generate(merchant_profile_id=profile.id, amount=amount)
+
+
+# --- transactions --------------------------------------------------------------------------------------
+
+
+def transactions_list(
+    *,
+    wallet_id: str | None = None,
+    type: str | None = None,
+    created_after=None,
+    created_before=None,
+    limit: int = 20,
+    cursor: str | None = None,
+):
+    """Transactions newest first (Page of TransactionDTO), keyset on the row id: one index range
+    scan per page however many a wallet has. Filters: wallet, type, created after / before (RFC
+    3339). Errors: 400 validation_error naming the filter, invalid_cursor."""
+    return selectors.transactions_list(
+        wallet_id=wallet_id,
+        type=type,
+        created_after=created_after,
+        created_before=created_before,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def transaction_get(*, transaction_id: str):
+    return selectors.transaction_get(transaction_id)

@@ -6,11 +6,14 @@
   payment capture or release its hold.
 - A wallet's tier change (`wallet.limit.updated`) moves its ledger account's ceiling: the ledger
   enforces the maximum balance under its row lock (contexts/wallets/README.md).
+- Every posted entry (`journal.posted`) feeds the transactions read model.
 
 Handlers do database work only; the operation's next step runs in its own task after commit.
 """
 
 from __future__ import annotations
+
+from django.utils.dateparse import parse_datetime
 
 from finfactory.errors import PlatformError
 from finfactory.events.subscribers import Event, subscribe
@@ -18,6 +21,7 @@ from finfactory.events.subscribers import Event, subscribe
 from . import dispatch
 from .ceilings import wallet_ceiling_apply, wallet_tier_ceilings_apply
 from .models import TERMINAL, Operation, OperationStatus
+from .transactions import fee_line, record_postings
 
 
 @subscribe("risk.approved", name="products.risk_review_approved")
@@ -62,3 +66,28 @@ def wallet_limits_changed(event: Event) -> None:
     except PlatformError as exc:
         if exc.status != 404:  # a wallet opened outside the product has no account to limit
             raise
+
+
+@subscribe("journal.posted", name="products.transactions")
+def journal_posted(event: Event) -> None:
+    """Entries posted outside the product's workflows (an operator's adjustment) reach the
+    transactions too; the workflows' own are already there (a conflict: nothing written)."""
+    data = event.data
+    count = len(data["postings"])
+    record_postings(
+        entry_id=data["entry_id"],
+        external_ref=data["external_ref"],
+        posted_at=parse_datetime(data["posted_at"]),
+        postings=[
+            (
+                line,
+                p["account_id"],
+                p["direction"],
+                p["amount"],
+                p["currency"],
+                p["balance_after"],
+                fee_line(data["external_ref"], line, p["direction"], count),
+            )
+            for line, p in enumerate(data["postings"], start=1)
+        ],
+    )

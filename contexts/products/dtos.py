@@ -64,3 +64,20 @@ class BalanceDTO:
     posted: int
     held: int
     available: int
+
+
+@dataclass(frozen=True)
+class TransactionDTO:
+    """One movement on a wallet: `direction` credit | debit, `balance_after` the wallet's posted
+    balance after it, `reference_id` the operation (cin_, trf_, …) it belongs to."""
+
+    id: str
+    wallet_id: str
+    type: str
+    direction: str
+    amount: int
+    currency: str
+    balance_after: int
+    reference_id: str | None
+    entry_id: str
+    created_at: datetime

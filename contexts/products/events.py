@@ -6,7 +6,7 @@ from finfactory.events.schema import CURRENCY, strict_object
 
 _OPERATION = strict_object(
     {
-        "operation_id": {"type": "string", "pattern": "^(cin|cout|trf|qrpay|wcl)_[0-9a-z]{26}$"},
+        "operation_id": {"type": "string", "pattern": "^(cin|cout|trf|qrp|wcl)_[0-9a-z]{26}$"},
         "kind": {"enum": ["cash_in", "cash_out", "transfer", "qr_payment", "wallet_close"]},
         "status": {"enum": ["succeeded", "failed", "pending_review"]},
         "wallet_id": {"type": "string", "minLength": 1, "maxLength": 40},

@@ -225,3 +225,36 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.status})"
+
+
+class Transaction(models.Model):
+    """One posting on a wallet's ledger account, as the API lists it (transactions.py)."""
+
+    public_id = PublicIdField(prefix="txn", unique=False)
+    wallet_id = models.CharField(max_length=40)
+    entry_id = models.CharField(max_length=40, help_text="The ledger entry (jrn_…).")
+    line = models.PositiveSmallIntegerField(help_text="The posting's line in its entry.")
+    type = models.CharField(max_length=30)
+    direction = models.CharField(max_length=6)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    balance_after = models.BigIntegerField()
+    reference_id = models.CharField(max_length=40, blank=True, help_text="The operation it belongs to (if any).")
+    created_at = models.DateTimeField(help_text="When the ledger posted it.")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # A wallet's list, newest first, and its time ranges: one index range scan per page.
+            models.Index(fields=["wallet_id", "-created_at", "-id"], name="products_txn_wallet"),
+            models.Index(fields=["wallet_id", "type", "-created_at", "-id"], name="products_txn_wallet_type"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="products_txn_public_id_unique"),
+            models.UniqueConstraint(fields=["entry_id", "line"], name="products_txn_entry_line_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="products_txn_amount_positive"),
+            models.CheckConstraint(condition=Q(direction__in=["credit", "debit"]), name="products_txn_direction"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.direction} {self.amount} {self.currency}"

@@ -48,7 +48,7 @@ from .policy import api_error
 
 logger = structlog.get_logger(__name__)
 
-PREFIXES = {"cash_in": "cin", "cash_out": "cout", "transfer": "trf", "qr_payment": "qrpay", "wallet_close": "wcl"}
+PREFIXES = {"cash_in": "cin", "cash_out": "cout", "transfer": "trf", "qr_payment": "qrp", "wallet_close": "wcl"}
 MAX_STEPS_PER_RUN = 12
 
 

@@ -23,7 +23,7 @@ from contexts.wallets import api as wallets_api
 from finfactory.errors import BusinessRuleViolation, FieldError, NotFound
 from finfactory.tenantconfig import config_get
 
-from . import dispatch
+from . import dispatch, transactions
 from .configuration import product_config
 from .models import Operation, OperationStatus, Payout, PayoutStatus, WalletAccount
 from .saga import Step, operation_wait
@@ -74,6 +74,11 @@ def wallet_account_create(*, wallet_id: str, customer_id: str, currency: str, ma
 
 def system(code: str, currency: str) -> str:
     return ledger_api.system_account(code=code, currency=currency).id
+
+
+def _record(entry_id: str) -> None:
+    if entry_id:
+        transactions.record_entry(entry_id)
 
 
 def ref(op: Operation, step: str) -> str:
@@ -164,6 +169,7 @@ def _compensate(op: Operation) -> None:
     _hold_release(op)
     if op.entry_id and not op.reversal_entry_id:
         op.reversal_entry_id = ledger_api.entry_reverse(entry_id=op.entry_id, external_ref=ref(op, "reverse")).id
+        transactions.record_entry(op.reversal_entry_id)
     if op.limit_reference:
         wallets_api.limits_release(reference=op.limit_reference)
     op.compensated = bool(op.hold_id or op.limit_reference or op.entry_id)
@@ -171,6 +177,33 @@ def _compensate(op: Operation) -> None:
 
 
 COMPENSATE = Step("compensate", _compensate)
+
+
+def _capture_with_fee(op: Operation, *, description: str) -> None:
+    """Capture the amount (the hold's counter-account gets it; the rest of the hold, the fee, is
+    released in the same entry), then charge the fee from the wallet to the fees account — both in
+    this step's transaction, so the fee just released is there to charge."""
+    captured = ledger_api.hold_capture(
+        hold_id=op.hold_id,
+        external_ref=ref(op, "capture"),
+        amount=op.amount,
+        description=description,
+        metadata={"operation_id": op.public_id},
+    )
+    op.entry_id = captured.capture_entry_id or ""
+    _record(op.entry_id)
+    if op.fee:
+        fee = ledger_api.transfer(
+            external_ref=ref(op, "fee"),
+            debit_account_id=wallet_account(op.wallet_id),
+            credit_account_id=system("fees", op.currency),
+            amount=op.fee,
+            currency=op.currency,
+            description=f"Fee of {description}",
+            metadata={"operation_id": op.public_id},
+        )
+        op.fee_entry_id = fee.id
+        transactions.record_entry(fee.id)
 
 
 def _fee_lines(op: Operation, payer_account: str) -> list:
@@ -209,10 +242,13 @@ def _cash_in_post(op: Operation) -> None:
         *_fee_lines(op, wallet),
     ]
     entry = ledger_api.entry_post(
-        external_ref=ref(op, "post"), postings=lines, description=f"Cash-in {op.public_id}",
+        external_ref=ref(op, "post"),
+        postings=lines,
+        description=f"Cash-in {op.public_id}",
         metadata={"operation_id": op.public_id, "kind": "cash_in"},
-    )  # fmt: skip
+    )
     op.entry_id = entry.id
+    transactions.record_entry(entry.id)
     op.succeed()
 
 
@@ -235,10 +271,13 @@ def _transfer_post(op: Operation) -> None:
         *_fee_lines(op, payer),
     ]
     entry = ledger_api.entry_post(
-        external_ref=ref(op, "post"), postings=lines, description=op.request.get("description") or "Transfer",
+        external_ref=ref(op, "post"),
+        postings=lines,
+        description=op.request.get("description") or "Transfer",
         metadata={"operation_id": op.public_id, "kind": "transfer"},
-    )  # fmt: skip
+    )
     op.entry_id = entry.id
+    transactions.record_entry(entry.id)
     op.succeed()
 
 
@@ -283,18 +322,7 @@ def _payout_settle(op: Operation) -> None:
             code="payout_failed",
             errors=[FieldError("destination", payout.failure_reason or "Refused.", "payout_failed")],
         )
-    captured = ledger_api.hold_capture(
-        hold_id=op.hold_id, external_ref=ref(op, "capture"), amount=op.amount,
-        description=f"Cash-out {op.public_id}", metadata={"operation_id": op.public_id},
-    )  # fmt: skip
-    op.entry_id = captured.capture_entry_id or ""
-    if op.fee:  # the rest of the hold was released by the capture: the fee is charged now
-        fee = ledger_api.transfer(
-            external_ref=ref(op, "fee"), debit_account_id=wallet_account(op.wallet_id),
-            credit_account_id=system("fees", op.currency), amount=op.fee, currency=op.currency,
-            description=f"Cash-out fee {op.public_id}", metadata={"operation_id": op.public_id},
-        )  # fmt: skip
-        op.fee_entry_id = fee.id
+    _capture_with_fee(op, description=f"Cash-out {op.public_id}")
     op.succeed()
 
 
@@ -340,10 +368,13 @@ def _qr_pay(op: Operation) -> None:
             *_fee_lines(op, payer),
         ]
         entry = ledger_api.entry_post(
-            external_ref=ref(op, "post"), postings=lines, description=f"QR payment {payment.id}",
+            external_ref=ref(op, "post"),
+            postings=lines,
+            description=f"QR payment {payment.id}",
             metadata={"operation_id": op.public_id, "qr_payment_id": payment.id},
-        )  # fmt: skip
+        )
         op.entry_id = entry.id
+        transactions.record_entry(entry.id)
         qrph_api.qr_payment_confirm(payment_id=payment.id, settlement_reference=entry.id)
         op.succeed()
         return
@@ -364,18 +395,7 @@ def _qr_settle(op: Operation) -> None:
     if payment.status == "pending":  # still with the network: qrph reconciles it; look again later
         operation_wait(op, config_get("products.qr_poll_seconds"))
         return
-    captured = ledger_api.hold_capture(
-        hold_id=op.hold_id, external_ref=ref(op, "capture"), amount=op.amount + op.fee,
-        description=f"QR payment {payment.id}", metadata={"operation_id": op.public_id},
-    )  # fmt: skip
-    op.entry_id = captured.capture_entry_id or ""
-    if op.fee:  # the network is owed the amount; the fee moves from settlement to fees
-        fee = ledger_api.transfer(
-            external_ref=ref(op, "fee"), debit_account_id=system("settlement", op.currency),
-            credit_account_id=system("fees", op.currency), amount=op.fee, currency=op.currency,
-            description=f"QR payment fee {op.public_id}", metadata={"operation_id": op.public_id},
-        )  # fmt: skip
-        op.fee_entry_id = fee.id
+    _capture_with_fee(op, description=f"QR payment {payment.id}")
     op.succeed()
 
 

@@ -4,15 +4,11 @@ A cursor names the last row seen, so rows inserted meanwhile never shift a page 
 no gaps), and each page is one index range scan however deep the client has paged.
 """
 
-import base64
-import json
-from datetime import datetime
-
-from django.db.models import Q
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from finfactory.errors import FieldError, InvalidInput
+from finfactory.pages import time_keyset_rows
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -29,38 +25,9 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
-def encode_cursor(moment: datetime, pk: int) -> str:
-    raw = json.dumps([moment.isoformat(), pk], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        moment = datetime.fromisoformat(created_at)
-        if not isinstance(pk, int) or moment.tzinfo is None:
-            raise ValueError
-        return moment, pk
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            "cursor is not one this API returned.",
-            code="invalid_cursor",
-            errors=[FieldError("cursor", "Use next_cursor from a previous page.", "invalid_cursor")],
-        ) from exc
-
-
 def keyset_page(queryset, *, limit: int, cursor: str | None, field: str = "created_at"):
     """Rows of one page (newest first by `field`, then id) and the next cursor, or None at the end."""
-    queryset = queryset.order_by(f"-{field}", "-pk")
-    if cursor:
-        moment, pk = decode_cursor(cursor)
-        queryset = queryset.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk}))
-    rows = list(queryset[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(getattr(rows[-1], field), rows[-1].pk) if has_more else None
-    return rows, next_cursor
+    return time_keyset_rows(queryset, limit=limit, cursor=cursor, field=field)
 
 
 class CursorPagination(BasePagination):

@@ -1,4 +1,5 @@
-"""JSON parsing that refuses what JSON does not define (NaN, Infinity) and bounds nesting."""
+"""JSON parsing that refuses what JSON does not define (NaN, Infinity), text no database column
+can hold (NUL characters, unpaired surrogates — in keys as in values), and bounds nesting."""
 
 import json
 
@@ -13,7 +14,18 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate (\ud800) that JSON allows and UTF-8 does not
+        return False
+    return True
+
+
 def _depth(value, limit: int) -> int:
+    """The nesting depth (stopping past `limit`); raises ValueError on text that cannot be stored."""
     stack = [(value, 1)]
     deepest = 0
     while stack:
@@ -22,9 +34,13 @@ def _depth(value, limit: int) -> int:
         if deepest > limit:
             return deepest
         if isinstance(item, dict):
+            if not all(_storable(key) for key in item):
+                raise ValueError("a key contains a NUL character or an unpaired surrogate")
             stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list):
             stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and not _storable(item):
+            raise ValueError("a string contains a NUL character or an unpaired surrogate")
     return deepest
 
 
@@ -42,6 +58,10 @@ class StrictJSONParser(JSONParser):
             raise ParseError("JSON nested too deeply.") from exc
         except (UnicodeDecodeError, ValueError) as exc:
             raise ParseError(f"Malformed JSON: {exc}") from exc
-        if _depth(data, MAX_DEPTH) > MAX_DEPTH:
+        try:
+            too_deep = _depth(data, MAX_DEPTH) > MAX_DEPTH
+        except ValueError as exc:
+            raise ParseError(f"Malformed JSON: {exc}.") from exc
+        if too_deep:
             raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.")
         return data

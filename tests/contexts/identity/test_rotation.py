@@ -70,6 +70,8 @@ def test_rotation_moves_every_value_to_the_new_key_and_the_old_key_can_then_go(i
     assert report["tenants"][identity.slug] == {
         "identity.Customer": {"rows": 12, "rows_changed": 12, "values_changed": 36},
         "identity.KycSubmission": {"rows": 12, "rows_changed": 12, "values_changed": 12},
+        # Every encrypted field of every context is rotated (webhook secrets too; none here).
+        "webhooks.WebhookEndpoint": {"rows": 0, "rows_changed": 0, "values_changed": 0},
     }
     assert second["total"] == {"rows": 24, "rows_changed": 0, "values_changed": 0}
     settings.ENCRYPTION_KEYS = [KEY_B]

@@ -26,6 +26,10 @@ def post_raw(client, body: bytes, content_type: str = "application/json"):
         ("not utf-8", b'{"name": "\xff"}', "application/json", 400, "parse_error", []),
         ("NaN literal", b'{"name": NaN, "scopes": []}', "application/json", 400, "parse_error", []),
         ("deeply nested", b'{"a":' * 200 + b"1" + b"}" * 200, "application/json", 400, "parse_error", []),
+        ("NUL in a value", b'{"name": "c\\u0000i", "scopes": []}', "application/json", 400, "parse_error", []),
+        ("NUL in a key", b'{"name\\u0000": "ci", "scopes": []}', "application/json", 400, "parse_error", []),
+        ("lone surrogate in a key", b'{"\\ud800": 1}', "application/json", 400, "parse_error", []),
+        ("lone surrogate in a value", b'{"name": "\\udfff"}', "application/json", 400, "parse_error", []),
         (
             "wrong types",
             json.dumps({"name": ["x"], "scopes": "wallets:read"}).encode(),
@@ -157,3 +161,30 @@ def test_a_forged_cursor_is_400_invalid_cursor(acme):
     response = api_client(acme.api_key.secret).get("/v1/api-keys?cursor=not-a-cursor")
 
     assert error_fields(problem(response, 400, "invalid_cursor")) == ["cursor"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("get", "/v1/events?type=%00", "type"),
+        ("get", "/v1/events/evt%00", "path"),
+        ("get", "/v1/transactions/%00", "path"),
+        ("get", "/internal/ledger/accounts?owner_ref=x%00y", "owner_ref"),
+        ("post", "/v1/api-keys/%00/revoke", "path"),
+    ],
+)
+def test_a_nul_in_the_path_or_query_is_a_400_before_any_query(acme, method, path, field):
+    client = api_client(acme.api_key.secret)
+
+    response = getattr(client, method)(path, HTTP_IDEMPOTENCY_KEY="nul-1")
+
+    assert error_fields(problem(response, 400, "validation_error")) == [field]
+
+
+def test_an_idempotent_post_with_a_nul_in_a_key_is_refused_not_a_500(acme):
+    client = api_client(acme.api_key.secret)
+
+    response = client.generic("POST", "/v1/api-keys", b'{"a\\u0000": 1}', content_type="application/json",
+                              HTTP_IDEMPOTENCY_KEY="nul-2")  # fmt: skip
+
+    problem(response, 400, "parse_error")

@@ -1,0 +1,30 @@
+"""Events webhooks publishes (through the outbox, in the transaction of the change). Ids, the URL's
+host and the subscribed patterns only: never the secret, the path or the query of the URL.
+Consumers subscribe by name and must not import this."""
+
+from finfactory.events.catalog import EventType
+from finfactory.events.schema import strict_object
+
+_ENDPOINT = {
+    "endpoint_id": {"type": "string", "pattern": "^we_[0-9a-z]{26}$"},
+    "url_host": {"type": "string", "minLength": 1, "maxLength": 253},
+    "events": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 100},
+}
+
+WEBHOOK_ENDPOINT_CREATED = EventType(
+    name="webhook_endpoint.created",
+    version=1,
+    aggregate_type="webhook_endpoint",
+    description="The tenant registered a webhook endpoint for these event type patterns.",
+    schema=strict_object(_ENDPOINT),
+)
+
+WEBHOOK_ENDPOINT_DELETED = EventType(
+    name="webhook_endpoint.deleted",
+    version=1,
+    aggregate_type="webhook_endpoint",
+    description="The tenant deleted a webhook endpoint: nothing is delivered to it any more.",
+    schema=strict_object(_ENDPOINT),
+)
+
+EVENTS = [WEBHOOK_ENDPOINT_CREATED, WEBHOOK_ENDPOINT_DELETED]
