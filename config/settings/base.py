@@ -73,6 +73,7 @@ TENANT_APPS = [
     # Orchestration: composes the primitives above through their api modules.
     "contexts.products",
     "contexts.webhooks",
+    "contexts.notifications",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -395,3 +396,64 @@ CELERY_BEAT_SCHEDULE.update(
 # --- Wallet statements (contexts.products.statements) --------------------------------------------
 # The longest period one statement covers, in the tenant's calendar days (both ends included).
 PRODUCTS_STATEMENT_MAX_DAYS = env.int("PRODUCTS_STATEMENT_MAX_DAYS", default=366)
+
+# --- Webhook deliveries (contexts.webhooks: signed POSTs, retries, auto-disable) -----------------
+# Queue of the delivery tasks (empty: the default queue).
+WEBHOOKS_QUEUE = env("WEBHOOKS_QUEUE", default="")
+# Connect and read timeout of one delivery POST, seconds.
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# Attempts per delivery before it is `failed`; retry n waits BASE·2^(n-1) capped at MAX (plus up to
+# 10 % jitter): 17 attempts span 277 410 s ≈ 3.2 days at the defaults (contexts/webhooks/README.md).
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=17)
+WEBHOOKS_BACKOFF_BASE_SECONDS = env.float("WEBHOOKS_BACKOFF_BASE_SECONDS", default=30.0)
+WEBHOOKS_BACKOFF_MAX_SECONDS = env.float("WEBHOOKS_BACKOFF_MAX_SECONDS", default=43200.0)
+# An endpoint is disabled (event webhook_endpoint.disabled) after this many failed attempts in a
+# row (across its deliveries; any 2xx resets) once the streak has lasted at least this long.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=17)
+WEBHOOKS_DISABLE_AFTER_SECONDS = env.float("WEBHOOKS_DISABLE_AFTER_SECONDS", default=3 * 86400.0)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "webhooks-requeue-due-deliveries": {
+            "task": "contexts.webhooks.tasks.deliveries_requeue",
+            "schedule": float(env.int("WEBHOOKS_REQUEUE_SECONDS", default=15)),
+        },
+    }
+)
+# --- end webhook deliveries ----------------------------------------------------------------------
+
+# --- Notifications (contexts.notifications: templates, preferences, channels) -------------------
+# Queue of the send tasks (empty: the default queue).
+NOTIFICATIONS_QUEUE = env("NOTIFICATIONS_QUEUE", default="")
+# Adapter per channel: email → Django's e-mail backend; SMS and push → sandboxes until a provider lands.
+NOTIFICATIONS_CHANNEL_ADAPTERS = {
+    "email": env("NOTIFICATIONS_EMAIL_ADAPTER", default="email"),
+    "sms": env("NOTIFICATIONS_SMS_ADAPTER", default="sms_sandbox"),
+    "push": env("NOTIFICATIONS_PUSH_ADAPTER", default="push_sandbox"),
+}
+# Attempts before a notification is `dead`; retry n waits BASE·2^(n-1) seconds, capped at MAX.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_BACKOFF_BASE_SECONDS = env.float("NOTIFICATIONS_BACKOFF_BASE_SECONDS", default=30.0)
+NOTIFICATIONS_BACKOFF_MAX_SECONDS = env.float("NOTIFICATIONS_BACKOFF_MAX_SECONDS", default=3600.0)
+# The beat re-queues pending notifications overdue by this many seconds (a lost send task).
+NOTIFICATIONS_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATIONS_REQUEUE_AFTER_SECONDS", default=60)
+# Money out is notified from this amount, minor units per currency (a currency not listed: always).
+NOTIFICATIONS_MONEY_OUT_THRESHOLDS = {"PHP": env.int("NOTIFICATIONS_MONEY_OUT_THRESHOLD_PHP", default=100_000)}
+# E-mail: Django's backend (console in development; SMTP in production through EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS; the test runner swaps in locmem).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+NOTIFICATIONS_EMAIL_FROM = env("NOTIFICATIONS_EMAIL_FROM", default="FinFactory <no-reply@finfactory.local>")
+NOTIFICATIONS_EMAIL_TIMEOUT_SECONDS = env.float("NOTIFICATIONS_EMAIL_TIMEOUT_SECONDS", default=10.0)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "notifications-requeue-due": {
+            "task": "contexts.notifications.tasks.requeue_due",
+            "schedule": float(env.int("NOTIFICATIONS_REQUEUE_SECONDS", default=30)),
+        },
+    }
+)
+# --- end notifications ---------------------------------------------------------------------------

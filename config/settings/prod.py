@@ -29,3 +29,4 @@ PRODUCTS_FAILPOINTS: list[str] = []
 # Webhook endpoints: https only, and no URL naming a private or loopback address.
 WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
 WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)
+# ... and the delivery-time SSRF guard (resolved addresses) follows the same setting.

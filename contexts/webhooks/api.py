@@ -7,8 +7,9 @@ exceptions with stable codes, and every refusal writes nothing (no row, event or
 is not a live endpoint of the current tenant — another tenant's id included, since each tenant's
 endpoints live in its own schema.
 
-Endpoint management only: delivery (signing with `FinFactory-Signature`, retries, the delivery
-log) is built on `endpoints_for_event` and `endpoint_secret`.
+Delivery itself (fan-out from the events, signing with `FinFactory-Signature`, retries, the
+delivery log, auto-disable) runs inside the context (consumers.py, delivery.py, tasks.py); this
+module exposes the log, redelivery and secret rotation.
 """
 
 from __future__ import annotations
@@ -16,12 +17,24 @@ from __future__ import annotations
 from finfactory.pages import Page
 
 from . import selectors, services
-from .dtos import WebhookEndpointCreatedDTO, WebhookEndpointDTO
+from .dtos import (
+    WebhookDeliveryAttemptDTO,
+    WebhookDeliveryDTO,
+    WebhookEndpointCreatedDTO,
+    WebhookEndpointDTO,
+    WebhookSecretRotatedDTO,
+)
 
 __all__ = [
     "Page",
+    "WebhookDeliveryAttemptDTO",
+    "WebhookDeliveryDTO",
     "WebhookEndpointCreatedDTO",
     "WebhookEndpointDTO",
+    "WebhookSecretRotatedDTO",
+    "delivery_get",
+    "delivery_list",
+    "delivery_redeliver",
     "endpoint_create",
     "endpoint_delete",
     "endpoint_disable",
@@ -29,6 +42,7 @@ __all__ = [
     "endpoint_get",
     "endpoint_list",
     "endpoint_secret",
+    "endpoint_secret_rotate",
     "endpoints_for_event",
 ]  # fmt: skip
 
@@ -94,3 +108,28 @@ def endpoints_for_event(*, event_type: str) -> list[WebhookEndpointDTO]:
     one of its prefixes — `qr.*` and `qr.payment.*` both match `qr.payment.confirmed` — or the
     name itself), oldest first. Errors: 400 `validation_error` (event_type not a dotted name)."""
     return selectors.endpoints_for_event(event_type)
+
+
+def endpoint_secret_rotate(*, endpoint_id: str, overlap_seconds: int = 86400) -> WebhookSecretRotatedDTO:
+    """A new signing secret, returned here only (`WebhookSecretRotatedDTO.secret`). For `overlap_seconds`
+    (0-604800, default one day) the replaced secret keeps signing too: each delivery's
+    `FinFactory-Signature` carries one `v1=` per secret. Errors: 400 `validation_error`
+    (overlap_seconds: invalid, out_of_range); 404 `not_found`. Audit: `webhook_endpoint.secret_rotated`."""
+    return services.endpoint_secret_rotate(endpoint_id=endpoint_id, overlap_seconds=overlap_seconds)
+
+
+def delivery_list(*, endpoint_id: str, limit: int = 20, cursor: str | None = None) -> Page:
+    """The endpoint's deliveries, newest first, each with its attempts (`Page` of
+    WebhookDeliveryDTO). Errors: 404 `not_found` (endpoint_id); 400 limit, `invalid_cursor`."""
+    return selectors.delivery_list(endpoint_id=endpoint_id, limit=limit, cursor=cursor)
+
+
+def delivery_get(*, endpoint_id: str, delivery_id: str) -> WebhookDeliveryDTO:
+    """Errors: 404 `not_found` (endpoint_id or delivery_id)."""
+    return selectors.delivery_get(endpoint_id=endpoint_id, delivery_id=delivery_id)
+
+
+def delivery_redeliver(*, endpoint_id: str, delivery_id: str) -> WebhookDeliveryDTO:
+    """Send the delivery again now (queued after commit), whether pending, delivered or failed.
+    Errors: 404 `not_found`; 409 `endpoint_disabled`."""
+    return services.delivery_redeliver(endpoint_id=endpoint_id, delivery_id=delivery_id)

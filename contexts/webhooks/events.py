@@ -27,4 +27,22 @@ WEBHOOK_ENDPOINT_DELETED = EventType(
     schema=strict_object(_ENDPOINT),
 )
 
-EVENTS = [WEBHOOK_ENDPOINT_CREATED, WEBHOOK_ENDPOINT_DELETED]
+WEBHOOK_ENDPOINT_DISABLED = EventType(
+    name="webhook_endpoint.disabled",
+    version=1,
+    aggregate_type="webhook_endpoint",
+    description=(
+        "Deliveries kept failing, so the endpoint was disabled automatically: nothing is sent to it until the "
+        "tenant enables it again (the notifications context tells the tenant)."
+    ),
+    schema=strict_object(
+        {
+            **_ENDPOINT,
+            "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+            "failure_streak": {"type": "integer", "minimum": 1},
+            "failing_since": {"type": "string", "format": "date-time"},
+        }
+    ),
+)
+
+EVENTS = [WEBHOOK_ENDPOINT_CREATED, WEBHOOK_ENDPOINT_DELETED, WEBHOOK_ENDPOINT_DISABLED]

@@ -7,6 +7,9 @@
   rotation replaced, still valid until `previous_secret_expires_at` (deliveries signed with both
   meanwhile). Deleting is soft (`deleted_at`): the endpoint leaves the API and stops receiving,
   and the delivery log may still name it.
+- `WebhookDelivery` (`whd_…`): one event for one endpoint (unique (endpoint, event id)), with the
+  exact JSON body sent, its status (pending → delivered | failed), attempts and next attempt.
+- `WebhookDeliveryAttempt`: the delivery log — one row per HTTP attempt (or refusal).
 """
 
 from django.contrib.postgres.indexes import GinIndex
@@ -34,6 +37,9 @@ class WebhookEndpoint(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Delivery health: failed attempts in a row (any 2xx resets) and when the streak began.
+    failure_streak = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -66,3 +72,64 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.url}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class WebhookDelivery(models.Model):
+    public_id = PublicIdField(prefix="whd")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries")
+    event_id = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=200)
+    aggregate_type = models.CharField(max_length=100)
+    aggregate_id = models.CharField(max_length=100)
+    sequence = models.BigIntegerField(
+        help_text="The event's per-aggregate sequence (deliveries may arrive out of order)."
+    )
+    payload = models.TextField(help_text="The exact JSON body POSTed (UTF-8), re-sent as is.")
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    redelivery_requested = models.BooleanField(default=False, help_text="The next attempt is a manual redelivery.")
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhooks_delivery_endpoint_event"),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="webhooks_delivery_due", condition=Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.event_type} → {self.endpoint_id}"
+
+
+class WebhookDeliveryAttempt(models.Model):
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True, help_text="Error class when no HTTP answer was had.")
+    latency_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.TextField(blank=True, help_text="First 1 KB of the response body.")
+    manual = models.BooleanField(default=False, help_text="A redelivery asked by the tenant or an operator.")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="webhooks_attempt_delivery_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.status_code or self.error}"

@@ -2,7 +2,8 @@
 webhooks:manage for every method). Thin: parse → contexts.webhooks.api → render its DTOs.
 
 The signing secret appears in the 201 of the create only (and in its idempotent replay, which the
-kernel stores encrypted); list and get never show it. DELETE answers 200 `{id, object, deleted}`.
+kernel stores encrypted) and of a rotation; list and get never show it. DELETE answers 200
+`{id, object, deleted}`. Deliveries: the log per endpoint (with attempts) and redelivery (202).
 """
 
 from __future__ import annotations
@@ -169,3 +170,149 @@ class WebhookEndpointDetailView(APIView):
     def delete(self, request, endpoint_id: str):
         deleted = api.endpoint_delete(endpoint_id=endpoint_id)
         return Response({"id": deleted.id, "object": OBJECT, "deleted": True})
+
+
+# --- secret rotation ------------------------------------------------------------------------------
+
+
+class WebhookSecretRotateIn(StrictSerializer):
+    """How long the replaced secret keeps signing. Unknown fields are refused."""
+
+    overlap_seconds = serializers.IntegerField(
+        required=False,
+        default=86400,
+        help_text=(
+            "0-604800 (7 days), default 86400: both secrets sign meanwhile (one `v1=` each); 0 ends the old one now."
+        ),
+    )
+
+
+class WebhookSecretRotatedOut(serializers.Serializer):
+    """The new signing secret (shown only here) and the end of the old one's overlap."""
+
+    id = serializers.CharField(help_text="we_…")
+    object = ObjectTypeField(OBJECT)
+    secret = serializers.CharField(help_text="The new signing secret (`whsec_…`). Shown only in this response.")
+    previous_secret_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Until then deliveries are also signed with the previous secret; null: not at all."
+    )
+
+
+class WebhookEndpointRotateSecretView(APIView):
+    required_scopes = {"POST": SCOPE}
+
+    @extend_schema(
+        operation_id="webhook_endpoint_rotate_secret",
+        tags=TAGS,
+        summary="Rotate a webhook endpoint's signing secret",
+        description=(
+            "Issues a new secret, shown only in this response. During `overlap_seconds` each delivery's "
+            "`FinFactory-Signature` carries a `v1=` for the new and for the previous secret, so receivers can switch "
+            "without losing events."
+        ),
+        request=WebhookSecretRotateIn,
+        responses={200: WebhookSecretRotatedOut},
+    )
+    @idempotent(required=False)
+    def post(self, request, endpoint_id: str):
+        payload = WebhookSecretRotateIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        rotated = api.endpoint_secret_rotate(endpoint_id=endpoint_id, **payload.validated_data)
+        body = {
+            "id": rotated.endpoint_id, "secret": rotated.secret,
+            "previous_secret_expires_at": rotated.previous_secret_expires_at,
+        }  # fmt: skip
+        return Response(WebhookSecretRotatedOut(body).data)
+
+
+# --- deliveries -----------------------------------------------------------------------------------
+
+DELIVERY_OBJECT = "webhook_delivery"
+
+
+class WebhookDeliveryAttemptOut(serializers.Serializer):
+    """One attempt of a delivery."""
+
+    number = serializers.IntegerField(help_text="1, 2, … (also sent as `FinFactory-Delivery-Attempt`).")
+    status_code = serializers.IntegerField(allow_null=True, help_text="The receiver's HTTP status; null: no answer.")
+    error = serializers.CharField(help_text='Why there was no answer ("ConnectionError", "Timeout", "HostRefused: …").')
+    latency_ms = serializers.IntegerField()
+    response_excerpt = serializers.CharField(help_text="The first 1 KB of the response body.")
+    manual = serializers.BooleanField(help_text="A redelivery.")
+    at = serializers.DateTimeField()
+
+
+class WebhookDeliveryOut(serializers.Serializer):
+    """One event sent to one endpoint, with its attempts."""
+
+    id = serializers.CharField(help_text="whd_…")
+    object = ObjectTypeField(DELIVERY_OBJECT)
+    endpoint_id = serializers.CharField()
+    event_id = serializers.CharField()
+    event_type = serializers.CharField()
+    aggregate_type = serializers.CharField()
+    aggregate_id = serializers.CharField()
+    sequence = serializers.IntegerField(help_text="Per-aggregate sequence: deliveries may arrive out of order.")
+    status = serializers.CharField(help_text="pending (attempts go on), delivered (a 2xx) or failed (gave up).")
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    attempt_log = WebhookDeliveryAttemptOut(many=True)
+
+
+class WebhookDeliveryListOut(serializers.Serializer):
+    """One page of deliveries, newest first."""
+
+    data = WebhookDeliveryOut(many=True)
+    has_more = serializers.BooleanField()
+    next_cursor = serializers.CharField(allow_null=True, help_text="Pass back as `cursor` for the next page.")
+
+
+class WebhookDeliveryListView(APIView):
+    required_scopes = {"GET": SCOPE}
+
+    @extend_schema(
+        operation_id="webhook_deliveries_list",
+        tags=TAGS,
+        summary="List an endpoint's deliveries",
+        description="Newest first, each with its attempts (status code, latency, response excerpt).",
+        parameters=[
+            OpenApiParameter("limit", int, description=f"1-{MAX_LIMIT}, default {DEFAULT_LIMIT}", required=False),
+            OpenApiParameter("cursor", str, description="next_cursor of the previous page", required=False),
+        ],
+        responses=WebhookDeliveryListOut,
+    )
+    def get(self, request, endpoint_id: str):
+        limit = parse_limit(request.query_params.get("limit"))
+        page = api.delivery_list(
+            endpoint_id=endpoint_id, limit=limit, cursor=request.query_params.get("cursor") or None
+        )
+        return Response(
+            {
+                "data": WebhookDeliveryOut(page.items, many=True).data,
+                "has_more": page.has_more,
+                "next_cursor": page.next_cursor,
+            }
+        )
+
+
+class WebhookDeliveryRedeliverView(APIView):
+    required_scopes = {"POST": SCOPE}
+
+    @extend_schema(
+        operation_id="webhook_delivery_redeliver",
+        tags=TAGS,
+        summary="Redeliver an event to an endpoint",
+        description=(
+            "Queues a new attempt now, whatever the delivery's status (pending, delivered or failed); the same "
+            "body is sent, freshly signed. 409 `endpoint_disabled` if the endpoint is disabled."
+        ),
+        request=None,
+        responses={202: WebhookDeliveryOut},
+    )
+    def post(self, request, endpoint_id: str, delivery_id: str):
+        delivery = api.delivery_redeliver(endpoint_id=endpoint_id, delivery_id=delivery_id)
+        return Response(WebhookDeliveryOut(delivery).data, status=202)
