@@ -9,13 +9,11 @@ member of staff approves under Approval requests.
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import connection
 from django.template.response import TemplateResponse
-from django_tenants.utils import get_public_schema_name
 
 from finfactory.errors import InvalidInput, PlatformError
 from finfactory.pii import initials, mask, mask_email
-from finfactory.readonly_admin import ReadOnlyModelAdmin
+from finfactory.readonly_admin import ReadOnlyModelAdmin, TenantOnlyAdmin
 
 from . import validation
 from .clearance import risk_flag_clearance_request
@@ -23,25 +21,12 @@ from .models import Customer, KycCase, KycSubmission, RiskFlag, WatchlistEntry
 from .risk import watchlist_entry_save
 
 
-class TenantOnly:
-    """Identity's tables exist in tenant schemas only: the public admin does not offer them."""
-
-    def _in_tenant(self) -> bool:
-        return connection.schema_name != get_public_schema_name()
-
-    def has_module_permission(self, request) -> bool:
-        return self._in_tenant() and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self._in_tenant() and super().has_view_permission(request, obj)
-
-
 def _actor(request) -> str:
     return f"user:{request.user.get_username()}"
 
 
 @admin.register(Customer)
-class CustomerAdmin(TenantOnly, ReadOnlyModelAdmin):
+class CustomerAdmin(TenantOnlyAdmin, ReadOnlyModelAdmin):
     list_display = ("public_id", "external_id", "name", "email_masked", "kyc_status", "kyc_level", "created_at")
     list_filter = ("kyc_case__status", "kyc_case__level")
     search_fields = ("=public_id", "=external_id")
@@ -139,7 +124,7 @@ class SubmissionInline(admin.TabularInline):
 
 
 @admin.register(KycCase)
-class KycCaseAdmin(TenantOnly, ReadOnlyModelAdmin):
+class KycCaseAdmin(TenantOnlyAdmin, ReadOnlyModelAdmin):
     list_display = ("public_id", "customer", "status", "level", "attempts", "rejections", "expires_at", "updated_at")
     list_filter = ("status", "level")
     search_fields = ("=public_id", "=customer__public_id")
@@ -165,7 +150,7 @@ class KycCaseAdmin(TenantOnly, ReadOnlyModelAdmin):
 
 
 @admin.register(WatchlistEntry)
-class WatchlistEntryAdmin(TenantOnly, admin.ModelAdmin):
+class WatchlistEntryAdmin(TenantOnlyAdmin, admin.ModelAdmin):
     list_display = ("public_id", "full_name", "list_name", "active", "updated_at")
     list_filter = ("active", "list_name")
     search_fields = ("full_name", "=public_id")
@@ -183,7 +168,7 @@ class WatchlistEntryAdmin(TenantOnly, admin.ModelAdmin):
 
 
 @admin.register(RiskFlag)
-class RiskFlagAdmin(TenantOnly, ReadOnlyModelAdmin):
+class RiskFlagAdmin(TenantOnlyAdmin, ReadOnlyModelAdmin):
     list_display = ("public_id", "customer", "watchlist_entry", "list_name", "score", "status", "clearance_approval_id",
                     "created_at")  # fmt: skip
     list_filter = ("status",)

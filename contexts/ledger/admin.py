@@ -3,13 +3,11 @@ trial balance. Money moves only through contexts.ledger.api; amounts are shown i
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.template.response import TemplateResponse
 from django.urls import path
-from django_tenants.utils import get_public_schema_name
 
 from finfactory.money import format_minor
-from finfactory.readonly_admin import ReadOnlyModelAdmin
+from finfactory.readonly_admin import ReadOnlyModelAdmin, TenantOnlyAdmin
 
 from .models import Account, Hold, JournalEntry, Posting
 from .selectors import trial_balance
@@ -24,17 +22,8 @@ def _money(field: str, description: str):
     return show
 
 
-class LedgerAdmin(ReadOnlyModelAdmin):
+class LedgerAdmin(TenantOnlyAdmin, ReadOnlyModelAdmin):
     """Ledger tables exist in tenant schemas only: the public admin does not offer them."""
-
-    def _in_tenant(self) -> bool:
-        return connection.schema_name != get_public_schema_name()
-
-    def has_module_permission(self, request) -> bool:
-        return self._in_tenant() and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self._in_tenant() and super().has_view_permission(request, obj)
 
 
 @admin.register(Account)

@@ -12,18 +12,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django_tenants.utils import get_public_schema_name
 
 from finfactory.backoffice.services import approval_request_create
 from finfactory.errors import PlatformError
 from finfactory.money import format_minor
-from finfactory.readonly_admin import ReadOnlyModelAdmin
+from finfactory.readonly_admin import ReadOnlyModelAdmin, TenantOnlyAdmin
 from finfactory.request_context import acting_as
 
 from . import services, validation
@@ -48,17 +46,8 @@ def _error_text(exc: PlatformError) -> str:
     return "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail
 
 
-class WalletsAdmin(ReadOnlyModelAdmin):
+class WalletsAdmin(TenantOnlyAdmin, ReadOnlyModelAdmin):
     """Wallet tables exist in tenant schemas only: the public admin does not offer them."""
-
-    def _in_tenant(self) -> bool:
-        return connection.schema_name != get_public_schema_name()
-
-    def has_module_permission(self, request) -> bool:
-        return self._in_tenant() and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self._in_tenant() and super().has_view_permission(request, obj)
 
 
 class LimitUsageInline(admin.TabularInline):
