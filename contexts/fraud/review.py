@@ -26,7 +26,7 @@ from finfactory.request_context import acting_as
 from . import validation
 from .dtos import ReviewCaseDTO
 from .models import CaseStatus, ReviewCase
-from .selectors import case_dto, case_row, settings_get
+from .selectors import case_dto, case_row, decision_payload, settings_get
 from .services import label_apply
 
 REVIEW_ACTION = "fraud.review_decide"
@@ -63,21 +63,7 @@ def _apply(case: ReviewCase, *, decision: str, actor: str, reason: str) -> None:
     publish(
         "risk.approved" if decision == "approve" else "risk.declined",
         assessment.public_id,
-        {
-            "assessment_id": assessment.public_id,
-            "reference": assessment.reference,
-            "customer_id": assessment.customer_id,
-            "wallet_id": assessment.wallet_id,
-            "movement_type": assessment.movement_type,
-            "amount": assessment.amount,
-            "currency": assessment.currency,
-            "score": assessment.score,
-            "model_version": assessment.model_version,
-            "model_score": assessment.model_score,
-            "rules": [reason["code"] for reason in assessment.reasons if reason["type"] == "rule"],
-            "source": "review",
-            "case_id": case.public_id,
-        },
+        decision_payload(assessment, source="review", case=case),
     )
     audit_record(
         action=f"fraud.case_{case.status}",

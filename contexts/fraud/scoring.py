@@ -29,7 +29,7 @@ from . import history, rules, scoring_model, validation
 from .dtos import AssessmentDTO
 from .features import feature_vector
 from .models import Assessment, Decision, ReviewCase, RuleAction
-from .selectors import NO_CASE, assessment_dto
+from .selectors import NO_CASE, assessment_dto, decision_payload
 
 logger = structlog.get_logger(__name__)
 
@@ -88,24 +88,6 @@ def _record_customer(movement: validation.Movement) -> None:
             )
 
 
-def _decision_payload(assessment: Assessment, fired: list[rules.Fired], case: ReviewCase | None) -> dict:
-    return {
-        "assessment_id": assessment.public_id,
-        "reference": assessment.reference,
-        "customer_id": assessment.customer_id,
-        "wallet_id": assessment.wallet_id,
-        "movement_type": assessment.movement_type,
-        "amount": assessment.amount,
-        "currency": assessment.currency,
-        "score": assessment.score,
-        "model_version": assessment.model_version,
-        "model_score": assessment.model_score,
-        "rules": [hit.rule.code for hit in fired],
-        "source": "scoring",
-        "case_id": case.public_id if case else None,
-    }
-
-
 def _events(assessment: Assessment, fired: list[rules.Fired], case: ReviewCase | None) -> list[tuple]:
     events = [
         (
@@ -126,7 +108,11 @@ def _events(assessment: Assessment, fired: list[rules.Fired], case: ReviewCase |
         for hit in fired
     ]
     events.append(
-        (DECISION_EVENTS[assessment.decision], assessment.public_id, _decision_payload(assessment, fired, case))
+        (
+            DECISION_EVENTS[assessment.decision],
+            assessment.public_id,
+            decision_payload(assessment, source="scoring", case=case),
+        )
     )
     return events
 

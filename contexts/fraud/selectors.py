@@ -125,3 +125,23 @@ def rules_list(*, code: str | None = None) -> list[RuleDTO]:
     """Every version of every rule (or of one), newest version first."""
     rows = Rule.objects.all() if code is None else Rule.objects.filter(code=code)
     return [rule_dto(rule) for rule in rows.order_by("code", "-version")]
+
+
+def decision_payload(assessment: Assessment, *, source: str, case: ReviewCase | None) -> dict:
+    """`data` of risk.approved / risk.declined / risk.review_required: of the scoring's decision
+    (source "scoring") or of a reviewer's (source "review")."""
+    return {
+        "assessment_id": assessment.public_id,
+        "reference": assessment.reference,
+        "customer_id": assessment.customer_id,
+        "wallet_id": assessment.wallet_id,
+        "movement_type": assessment.movement_type,
+        "amount": assessment.amount,
+        "currency": assessment.currency,
+        "score": assessment.score,
+        "model_version": assessment.model_version,
+        "model_score": assessment.model_score,
+        "rules": [reason["code"] for reason in assessment.reasons if reason["type"] == "rule"],
+        "source": source,
+        "case_id": case.public_id if case else None,
+    }
