@@ -1,6 +1,8 @@
 """Small helpers for API tests: authenticated clients and problem+json assertions."""
 
 import json
+import threading
+from collections import Counter
 
 from rest_framework.test import APIClient
 
@@ -32,3 +34,39 @@ def problem(response, status: int, code: str) -> dict:
 
 def error_fields(body: dict) -> list[str]:
     return [error["field"] for error in body.get("errors", [])]
+
+
+def in_parallel(tenant, work, *, workers: int = 20, refusal=lambda error: error.code) -> Counter:
+    """Run work(index) in `workers` threads released together, each on its own connection in the
+    tenant's schema; count what each returned, `refusal(error)` of a PlatformError, or a crash
+    (a deadlock, a timeout, a bug: reported as ("crash", …), never hidden)."""
+    from django.db import connections
+
+    from finfactory.errors import PlatformError
+    from finfactory.request_context import acting_as
+    from finfactory.tenancy.context import in_tenant
+
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(workers)
+
+    def run(index: int) -> None:
+        try:
+            with in_tenant(tenant), acting_as(f"system:worker-{index}"):
+                start.wait()
+                outcome = work(index)
+        except PlatformError as error:
+            outcome = refusal(error)
+        except Exception as unexpected:
+            outcome = ("crash", f"{type(unexpected).__name__}: {unexpected}")
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

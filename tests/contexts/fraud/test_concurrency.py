@@ -1,48 +1,22 @@
 """Velocity under real concurrency: committed data, one connection per worker thread."""
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
-from django.db import connections
 from django.utils import timezone
 
 from contexts.fraud import api, services
 from contexts.fraud.models import Assessment
-from finfactory.errors import PlatformError
 from finfactory.ids import new_id
 from finfactory.request_context import acting_as
 from finfactory.tenancy.context import in_tenant
+from tests.helpers import in_parallel as run_in_parallel
 
 WORKERS = 20
 
 
 def in_parallel(tenant, work) -> Counter:
-    """Run work(index) in WORKERS threads released together; count what each returned or raised."""
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
-    start = threading.Barrier(WORKERS)
-
-    def run(index: int) -> None:
-        try:
-            with in_tenant(tenant), acting_as(f"system:worker-{index}"):
-                start.wait()
-                outcome = work(index)
-        except PlatformError as refusal:
-            outcome = ("refused", refusal.code)
-        except Exception as unexpected:  # a deadlock, a timeout, a crash: reported, never hidden
-            outcome = ("crash", f"{type(unexpected).__name__}: {unexpected}")
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes[outcome] += 1
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return run_in_parallel(tenant, work, workers=WORKERS, refusal=lambda error: ("refused", error.code))
 
 
 def test_twenty_parallel_movements_never_pass_an_amount_velocity(committed_tenants):

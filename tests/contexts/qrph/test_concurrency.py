@@ -1,16 +1,15 @@
 """Race safety on committed data, one connection per thread: a dynamic code is paid exactly once
 and a reference makes exactly one payment, however many requests arrive together."""
 
-import threading
 from collections import Counter
 
-from django.db import connection, connections
+from django.db import connection
 
 from contexts.qrph import api
 from contexts.qrph.models import QrPayment
-from finfactory.errors import PlatformError
 from finfactory.request_context import acting_as
 from finfactory.tenancy.context import in_tenant
+from tests.helpers import in_parallel as run_in_parallel
 
 from .conftest import wallet_id
 
@@ -18,30 +17,7 @@ WORKERS = 12
 
 
 def in_parallel(tenant, work) -> Counter:
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
-    start = threading.Barrier(WORKERS)
-
-    def run(index: int) -> None:
-        try:
-            with in_tenant(tenant), acting_as(f"system:worker-{index}"):
-                start.wait()
-                outcome = work(index)
-        except PlatformError as refusal:
-            outcome = refusal.code
-        except Exception as unexpected:  # a deadlock, a crash: reported, never hidden
-            outcome = ("crash", f"{type(unexpected).__name__}: {unexpected}")
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes[outcome] += 1
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return run_in_parallel(tenant, work, workers=WORKERS)
 
 
 def test_concurrent_payments_of_one_dynamic_code_accept_exactly_one(committed_tenants):

@@ -11,10 +11,10 @@ from contexts.wallets import api
 from contexts.wallets.models import LimitReservation, LimitUsage
 from contexts.wallets.services import kyc_level_apply
 from finfactory.audit.services import audit_record
-from finfactory.errors import PlatformError
 from finfactory.ids import new_id
 from finfactory.request_context import acting_as
 from finfactory.tenancy.context import in_tenant
+from tests.helpers import in_parallel as run_in_parallel
 
 from .factories import WalletFactory, schedule
 
@@ -29,30 +29,7 @@ def set_up(tenant, **basic_flows) -> str:
 
 def in_parallel(tenant, work) -> Counter:
     """Run work(index) in WORKERS threads released together; count what each returned or raised."""
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
-    start = threading.Barrier(WORKERS)
-
-    def run(index: int) -> None:
-        try:
-            with in_tenant(tenant), acting_as(f"system:worker-{index}"):
-                start.wait()
-                outcome = work(index)
-        except PlatformError as refusal:
-            outcome = (refusal.code, refusal.extra.get("limit"))
-        except Exception as unexpected:  # a deadlock, a timeout, a crash: reported, never hidden
-            outcome = ("crash", f"{type(unexpected).__name__}: {unexpected}")
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes[outcome] += 1
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return run_in_parallel(tenant, work, workers=WORKERS, refusal=lambda error: (error.code, error.extra.get("limit")))
 
 
 def counters(tenant, wallet_id: str, kind: str) -> tuple[int, int]:
