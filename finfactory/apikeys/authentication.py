@@ -57,6 +57,12 @@ class ApiKeyAuthentication(_KeyAuthentication):
     kind = KeyKind.TENANT
 
     def enter(self, request, principal: Principal) -> None:
+        if not principal.mode_matches_tenant:
+            # Issuing refuses such a key; this guards against a tenant's environment changing under it.
+            raise AuthenticationFailed(
+                f"An ff_{principal.mode}_ key cannot be used on a {principal.tenant_environment} tenant.",
+                code="key_mode_mismatch",
+            )
         if principal.tenant_status != ACTIVE:
             raise PermissionDenied("The tenant is suspended.", code="tenant_suspended")
         # Built from the cached resolution: no query before the schema is set.
@@ -65,6 +71,7 @@ class ApiKeyAuthentication(_KeyAuthentication):
             slug=principal.tenant_slug,
             schema_name=principal.schema_name,
             status=principal.tenant_status,
+            environment=principal.tenant_environment,
             rate_limits=principal.rate_limits,
         )
         connection.set_tenant(tenant)

@@ -22,6 +22,8 @@ from finfactory.tenancy.context import in_public_schema, in_tenant
 logger = structlog.get_logger(__name__)
 
 CACHE_PREFIX = "apikey:"
+# finfactory.tenancy.models.TenantEnvironment → the key mode it takes (tenancy depends on apikeys).
+MODE_FOR_ENVIRONMENT = {"sandbox": KeyMode.TEST, "live": KeyMode.LIVE}
 
 
 class KeyRejected(Exception):
@@ -44,8 +46,14 @@ class Principal:
     tenant_status: str | None
     rate_limits: dict
     expires_at: str | None
+    tenant_environment: str | None = None  # "sandbox" or "live"; None for platform keys
 
     is_authenticated = True
+
+    @property
+    def mode_matches_tenant(self) -> bool:
+        """A test key works only on a sandbox tenant, a live key only on a live one."""
+        return self.tenant_environment is None or self.mode == MODE_FOR_ENVIRONMENT.get(self.tenant_environment)
 
     @property
     def actor(self) -> str:
@@ -110,6 +118,12 @@ def api_key_create(
     scopes = _validate(name=name, scopes=scopes, platform=platform)
     if mode not in KeyMode.values:
         raise InvalidInput(errors=[FieldError("mode", "Mode must be test or live.", "invalid")])
+    if not platform and mode != MODE_FOR_ENVIRONMENT[tenant.environment]:
+        raise InvalidInput(
+            f"A {tenant.environment} tenant takes only ff_{MODE_FOR_ENVIRONMENT[tenant.environment]}_ keys.",
+            code="key_mode_mismatch",
+            errors=[FieldError("mode", f"Must be {MODE_FOR_ENVIRONMENT[tenant.environment]}.", "key_mode_mismatch")],
+        )
     secret = secrets.generate("ff_platform_" if platform else f"ff_{mode}_")
     key = ApiKey.objects.create(
         kind=KeyKind.PLATFORM if platform else KeyKind.TENANT,
@@ -206,6 +220,7 @@ def _resolve(digest: str) -> dict | None:
         tenant_status=tenant.status if tenant else None,
         rate_limits=dict(tenant.rate_limits) if tenant else {},
         expires_at=key.expires_at.isoformat() if key.expires_at else None,
+        tenant_environment=tenant.environment if tenant else None,
     )
     return {"revoked": key.revoked_at is not None, "principal": asdict(principal)}
 

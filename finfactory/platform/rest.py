@@ -26,6 +26,7 @@ class TenantOut(serializers.ModelSerializer):
             "slug",
             "name",
             "status",
+            "environment",
             "product_template",
             "schema_name",
             "created_at",
@@ -44,6 +45,12 @@ class TenantCreateIn(StrictSerializer):
     slug = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=200)
     template = serializers.CharField(max_length=64, required=False, default="stored_value_wallet")
+    environment = serializers.ChoiceField(
+        choices=["sandbox", "live"],
+        required=False,
+        default="sandbox",
+        help_text="sandbox: test money, ff_test_ keys; live: real money, ff_live_ keys.",
+    )
 
 
 class PlatformView(APIView):

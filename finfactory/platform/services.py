@@ -15,7 +15,7 @@ from finfactory.apikeys.services import IssuedKey, api_key_create, forget_tenant
 from finfactory.audit.services import audit_record
 from finfactory.errors import Conflict, FieldError, InvalidInput
 from finfactory.tenancy.context import in_tenant
-from finfactory.tenancy.models import Tenant, TenantStatus
+from finfactory.tenancy.models import Tenant, TenantEnvironment, TenantStatus
 from finfactory.tenancy.schemas import tenant_schema_create
 from finfactory.tenancy.validation import schema_name_for, validate_slug
 
@@ -30,7 +30,7 @@ class Provisioned:
     seconds: float
 
 
-def _validate(*, name: object, template: object) -> None:
+def _validate(*, name: object, template: object, environment: object) -> None:
     errors = []
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         errors.append(FieldError("name", "A name of 1-200 characters is required.", "invalid"))
@@ -38,14 +38,24 @@ def _validate(*, name: object, template: object) -> None:
         errors.append(
             FieldError("template", f"Known templates: {', '.join(settings.PRODUCT_TEMPLATES)}.", "invalid_template")
         )
+    if environment not in TenantEnvironment.values:
+        errors.append(FieldError("environment", "Must be sandbox or live.", "invalid"))
     if errors:
         raise InvalidInput("The tenant request is not valid.", code=errors[0].code, errors=errors)
 
 
 def tenant_provision(
-    *, slug: str, name: str, template: str = "stored_value_wallet", key_mode: str = "test"
+    *,
+    slug: str,
+    name: str,
+    template: str = "stored_value_wallet",
+    environment: str = TenantEnvironment.SANDBOX,
+    key_mode: str | None = None,
 ) -> Provisioned:
     """Create a tenant, its schema and its first API key — all of it, or nothing.
+
+    A sandbox tenant's first key is `ff_test_`, a live tenant's `ff_live_` (`key_mode` overrides
+    it only to be refused: a key's mode must match its tenant's environment).
 
     The schema is cloned from the migrated template schema in the same transaction as the tenant
     row and the key, so a failure at any step leaves no schema, no row and no key behind.
@@ -53,7 +63,7 @@ def tenant_provision(
     """
     started = time.perf_counter()
     validate_slug(slug)
-    _validate(name=name, template=template)
+    _validate(name=name, template=template, environment=environment)
     with schema_context("public"):
         if Tenant.objects.filter(slug=slug).exists():
             raise Conflict(
@@ -64,15 +74,17 @@ def tenant_provision(
         try:
             with transaction.atomic():
                 tenant = Tenant.objects.create(
-                    schema_name=schema_name_for(slug), slug=slug, name=name.strip(), product_template=template
-                )
+                    schema_name=schema_name_for(slug), slug=slug, name=name.strip(), product_template=template,
+                    environment=environment,
+                )  # fmt: skip
                 how = tenant_schema_create(tenant.schema_name)
                 state = _state(tenant)
                 # The platform's trail and the first link of the tenant's own chain.
                 audit_record(action="tenant.provisioned", target_type="tenant", target_id=slug, after=state)
                 with in_tenant(tenant):
                     audit_record(action="tenant.provisioned", target_type="tenant", target_id=slug, after=state)
-                issued = api_key_create(tenant=tenant, name="default", mode=key_mode)
+                mode = key_mode or ("live" if environment == TenantEnvironment.LIVE else "test")
+                issued = api_key_create(tenant=tenant, name="default", mode=mode)
         except IntegrityError as exc:  # a concurrent provisioning of the same slug won
             raise Conflict(f"A tenant {slug!r} already exists.", code="tenant_exists") from exc
     seconds = time.perf_counter() - started
@@ -85,6 +97,7 @@ def _state(tenant: Tenant) -> dict:
         "slug": tenant.slug,
         "name": tenant.name,
         "status": tenant.status,
+        "environment": tenant.environment,
         "template": tenant.product_template,
         "schema": tenant.schema_name,
     }

@@ -14,9 +14,10 @@ class PublicSchemaOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Tenant)
 class TenantAdmin(TenantAdminMixin, PublicSchemaOnlyAdmin):
-    list_display = ("slug", "name", "schema_name", "created_at")
+    list_display = ("slug", "name", "environment", "status", "schema_name", "created_at")
+    list_filter = ("environment", "status")
     search_fields = ("slug", "name")
-    readonly_fields = ("schema_name", "created_at")
+    readonly_fields = ("schema_name", "environment", "created_at")
 
 
 @admin.register(Domain)

@@ -9,6 +9,15 @@ class TenantStatus(models.TextChoices):
     SUSPENDED = "suspended", "Suspended"
 
 
+class TenantEnvironment(models.TextChoices):
+    """A sandbox tenant moves test money through sandbox providers and takes only `ff_test_` keys;
+    a live tenant moves real money and takes only `ff_live_` keys. A client going live gets a new,
+    live tenant: sandbox data never shares a schema with real money."""
+
+    SANDBOX = "sandbox", "Sandbox"
+    LIVE = "live", "Live"
+
+
 class Tenant(TenantMixin):
     """A fintech client. Its schema holds its customers, money and events."""
 
@@ -16,6 +25,9 @@ class Tenant(TenantMixin):
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=TenantStatus.choices, default=TenantStatus.ACTIVE)
     product_template = models.CharField(max_length=64, default="stored_value_wallet")
+    environment = models.CharField(
+        max_length=8, choices=TenantEnvironment.choices, default=TenantEnvironment.SANDBOX, editable=False
+    )
     # Per-scope request limits overriding settings.API_RATE_LIMITS, e.g. {"money:move": "50/s"}.
     rate_limits = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -14,7 +14,11 @@ class Command(BaseCommand):
         parser.add_argument("--slug", required=True)
         parser.add_argument("--name", required=True)
         parser.add_argument("--template", default="stored_value_wallet")
-        parser.add_argument("--live", action="store_true", help="Issue an ff_live_ key instead of ff_test_.")
+        parser.add_argument(
+            "--live",
+            action="store_true",
+            help="A live tenant (real money, ff_live_ keys) instead of a sandbox one (ff_test_ keys).",
+        )
         parser.add_argument("--json", action="store_true", help='Print {"tenant": SLUG, "api_key": KEY} only.')
 
     def handle(self, *args, **options):
@@ -24,7 +28,7 @@ class Command(BaseCommand):
                     slug=options["slug"],
                     name=options["name"],
                     template=options["template"],
-                    key_mode="live" if options["live"] else "test",
+                    environment="live" if options["live"] else "sandbox",
                 )
         except PlatformError as exc:
             fields = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
