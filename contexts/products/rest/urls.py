@@ -32,4 +32,19 @@ urlpatterns = [
     path("transactions/<str:transaction_id>", v.TransactionDetailView.as_view(), name="transaction"),
     path("webhook-endpoints", webhooks.WebhookEndpointListCreateView.as_view(), name="webhook-endpoints"),
     path("webhook-endpoints/<str:endpoint_id>", webhooks.WebhookEndpointDetailView.as_view(), name="webhook-endpoint"),
+    path(
+        "webhook-endpoints/<str:endpoint_id>/rotate-secret",
+        webhooks.WebhookEndpointRotateSecretView.as_view(),
+        name="webhook-endpoint-rotate-secret",
+    ),
+    path(
+        "webhook-endpoints/<str:endpoint_id>/deliveries",
+        webhooks.WebhookDeliveryListView.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "webhook-endpoints/<str:endpoint_id>/deliveries/<str:delivery_id>/redeliver",
+        webhooks.WebhookDeliveryRedeliverView.as_view(),
+        name="webhook-delivery-redeliver",
+    ),
 ]

@@ -12,7 +12,7 @@ from finfactory.tenancy.context import in_tenant
 from tests.factories import provision_tenant
 from tests.helpers import api_client
 
-URLS = "tests.contexts.webhooks.urls"
+URLS = "config.urls_tenant"  # the product API as deployed
 ENDPOINTS = "/v1/webhook-endpoints"
 
 
@@ -37,13 +37,8 @@ def webhooks(db, module_tenant):
 
 
 @pytest.fixture
-def test_urls(settings):
-    settings.ROOT_URLCONF = settings.PUBLIC_SCHEMA_URLCONF = URLS
-
-
-@pytest.fixture
-def rest(db, module_tenant, test_urls):
-    """The module tenant's API client (every scope) on the test URLs."""
+def rest(db, module_tenant):
+    """The module tenant's API client (every scope)."""
     yield api_client(module_tenant.api_key.secret)
     connection.set_schema_to_public()
 

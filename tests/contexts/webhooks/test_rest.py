@@ -148,7 +148,7 @@ def test_a_key_without_webhooks_manage_is_403_for_every_method(rest, module_tena
     assert written(module_tenant.tenant) == before
 
 
-def test_no_key_is_401(rest, test_urls):
+def test_no_key_is_401(rest):
     problem(api_client().get(ENDPOINTS), 401, "not_authenticated")
     problem(api_client().post(ENDPOINTS, BODY, format="json"), 401, "not_authenticated")
 
