@@ -12,7 +12,7 @@ from datetime import datetime
 from finfactory.pages import Page
 
 from . import scoring, selectors, services
-from .dtos import AssessmentDTO, ReviewCaseDTO
+from .dtos import AssessmentDTO, ReviewCaseDTO, RuleDTO
 
 
 def score(
@@ -86,3 +86,11 @@ def assessment_label(*, assessment_id: str, fraudulent: bool, source: str) -> As
     """Record what a scored movement turned out to be (e.g. source "chargeback"): a training
     label for fraud_train. Audited."""
     return services.assessment_label(assessment_id=assessment_id, fraudulent=fraudulent, source=source)
+
+
+def default_rules_install(*, reason: str, params: dict[str, dict] | None = None) -> list[RuleDTO]:
+    """Install the default rule pack (contexts/fraud/default_rules.py) on the current tenant: version
+    1 of each rule whose code it does not have yet, tuned by `params` ({code: {param: value}}), e.g.
+    a high-frequency product raising a velocity rule's `max_count`. Audited like any rule change.
+    InvalidInput names the field (`params`, or a rule parameter)."""
+    return services.default_rules_install(reason=reason, params=params)

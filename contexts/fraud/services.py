@@ -263,7 +263,16 @@ def label_apply(assessment: Assessment, *, fraudulent: bool, source: str) -> Non
     assessment.save(update_fields=["label", "label_source", "labelled_at"])
 
 
-def default_rules_install(*, reason: str) -> list[RuleDTO]:
-    """Version 1 of each default rule (default_rules.py) whose code the tenant does not have yet."""
+def default_rules_install(*, reason: str, params: dict[str, dict] | None = None) -> list[RuleDTO]:
+    """Version 1 of each default rule (default_rules.py) whose code the tenant does not have yet;
+    `params` tunes the pack as it is installed ({code: {param: value}}, merged over the defaults)."""
+    params = params or {}
+    unknown = sorted(set(params) - {rule["code"] for rule in DEFAULT_RULES})
+    if unknown:
+        raise validation.invalid("params", f"No default rule {unknown[0]!r}.", "invalid")
     have = set(Rule.objects.values_list("code", flat=True).distinct())
-    return [rule_version_create(**rule, reason=reason) for rule in DEFAULT_RULES if rule["code"] not in have]
+    return [
+        rule_version_create(**{**rule, "params": {**rule["params"], **params.get(rule["code"], {})}}, reason=reason)
+        for rule in DEFAULT_RULES
+        if rule["code"] not in have
+    ]

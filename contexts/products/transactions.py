@@ -106,10 +106,11 @@ def fee_line(external_ref: str, line: int, direction: str, line_count: int) -> b
     return operation_of(external_ref)[2] == "post" and line_count == 4 and line == 3 and direction == "debit"
 
 
-def record_entry(entry_id: str) -> int:
-    """Record an entry the saga just posted (read back from the ledger: its postings carry the
-    balance_after the ledger assigned under its locks)."""
-    entry = ledger_api.entry_get(entry_id=entry_id)
+def record_entry(entry) -> int:
+    """Record an entry the saga just posted: the EntryDTO the ledger returned (its postings carry
+    the balance_after the ledger assigned under its locks), or its id, to read it back."""
+    if isinstance(entry, str):
+        entry = ledger_api.entry_get(entry_id=entry)
     count = len(entry.postings)
     return record_postings(
         entry_id=entry.id,

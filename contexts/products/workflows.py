@@ -168,8 +168,9 @@ def _compensate(op: Operation) -> None:
     """Give back what the operation took, in one transaction; each part is safe to repeat."""
     _hold_release(op)
     if op.entry_id and not op.reversal_entry_id:
-        op.reversal_entry_id = ledger_api.entry_reverse(entry_id=op.entry_id, external_ref=ref(op, "reverse")).id
-        transactions.record_entry(op.reversal_entry_id)
+        reversal = ledger_api.entry_reverse(entry_id=op.entry_id, external_ref=ref(op, "reverse"))
+        op.reversal_entry_id = reversal.id
+        transactions.record_entry(reversal)
     if op.limit_reference:
         wallets_api.limits_release(reference=op.limit_reference)
     op.compensated = bool(op.hold_id or op.limit_reference or op.entry_id)
@@ -203,7 +204,7 @@ def _capture_with_fee(op: Operation, *, description: str) -> None:
             metadata={"operation_id": op.public_id},
         )
         op.fee_entry_id = fee.id
-        transactions.record_entry(fee.id)
+        transactions.record_entry(fee)
 
 
 def _fee_lines(op: Operation, payer_account: str) -> list:
@@ -248,7 +249,7 @@ def _cash_in_post(op: Operation) -> None:
         metadata={"operation_id": op.public_id, "kind": "cash_in"},
     )
     op.entry_id = entry.id
-    transactions.record_entry(entry.id)
+    transactions.record_entry(entry)
     op.succeed()
 
 
@@ -277,7 +278,7 @@ def _transfer_post(op: Operation) -> None:
         metadata={"operation_id": op.public_id, "kind": "transfer"},
     )
     op.entry_id = entry.id
-    transactions.record_entry(entry.id)
+    transactions.record_entry(entry)
     op.succeed()
 
 
@@ -374,7 +375,7 @@ def _qr_pay(op: Operation) -> None:
             metadata={"operation_id": op.public_id, "qr_payment_id": payment.id},
         )
         op.entry_id = entry.id
-        transactions.record_entry(entry.id)
+        transactions.record_entry(entry)
         qrph_api.qr_payment_confirm(payment_id=payment.id, settlement_reference=entry.id)
         op.succeed()
         return

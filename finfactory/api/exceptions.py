@@ -124,13 +124,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, OperationalError | InterfaceError):
         # The database went away mid-request; the transaction rolled back, nothing was written.
         logger.warning("api.database_unavailable", error=str(exc)[:200])
-        status, headers = 503, {"Retry-After": "1"}
-        body = problem_body(
-            status=503,
-            code="service_unavailable",
-            title="Service Unavailable",
-            detail="A dependency is temporarily unavailable; nothing was changed. Retry the request.",
-        )
+        status, headers, body = 503, {"Retry-After": "1"}, database_unavailable_body()
     elif isinstance(exc, RecursionError):
         status, body = (
             400,
@@ -148,6 +142,15 @@ def exception_handler(exc, context):
             logger.error("api.unhandled_exception", exc_info=exc)
         status, body = 500, internal_error_body()
     return problem_response(status, body, headers)
+
+
+def database_unavailable_body() -> dict:
+    return problem_body(
+        status=503,
+        code="service_unavailable",
+        title="Service Unavailable",
+        detail="A dependency is temporarily unavailable; nothing was changed. Retry the request.",
+    )
 
 
 def internal_error_body() -> dict:

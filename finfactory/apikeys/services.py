@@ -118,12 +118,17 @@ def api_key_create(
     scopes = _validate(name=name, scopes=scopes, platform=platform)
     if mode not in KeyMode.values:
         raise InvalidInput(errors=[FieldError("mode", "Mode must be test or live.", "invalid")])
-    if not platform and mode != MODE_FOR_ENVIRONMENT[tenant.environment]:
-        raise InvalidInput(
-            f"A {tenant.environment} tenant takes only ff_{MODE_FOR_ENVIRONMENT[tenant.environment]}_ keys.",
-            code="key_mode_mismatch",
-            errors=[FieldError("mode", f"Must be {MODE_FOR_ENVIRONMENT[tenant.environment]}.", "key_mode_mismatch")],
-        )
+    if not platform:
+        # A request's tenant is built from the key cache; an entry cached before environments
+        # existed has none, so ask the row.
+        environment = tenant.environment or type(tenant).objects.values_list("environment", flat=True).get(pk=tenant.pk)
+        expected = MODE_FOR_ENVIRONMENT[environment]
+        if mode != expected:
+            raise InvalidInput(
+                f"A {environment} tenant takes only ff_{expected}_ keys.",
+                code="key_mode_mismatch",
+                errors=[FieldError("mode", f"Must be {expected}.", "key_mode_mismatch")],
+            )
     secret = secrets.generate("ff_platform_" if platform else f"ff_{mode}_")
     key = ApiKey.objects.create(
         kind=KeyKind.PLATFORM if platform else KeyKind.TENANT,
