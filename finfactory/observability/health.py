@@ -38,7 +38,15 @@ def check_redis(timeout: float) -> None:
 
 
 def check_broker(timeout: float) -> None:
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout) as broker:
+    # connect_timeout bounds only the TCP connect: without socket timeouts, a broker that accepts
+    # connections but does not answer (hung, stopped, a half-open connection) held the probe, and
+    # the web thread serving it, forever.
+    options = {
+        **getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+    }
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options=options) as broker:
         broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
 
 
@@ -75,7 +83,9 @@ def healthz(request) -> HttpResponse:
 
 def readyz(request) -> HttpResponse:
     checks = run_checks()
-    worker = {"last_heartbeat_seconds_ago": worker_heartbeat_age(), "affects_readiness": False}
+    # Unknown when Redis did not answer: asking it again would only add another timeout.
+    age = worker_heartbeat_age() if checks["redis"]["ok"] else None
+    worker = {"last_heartbeat_seconds_ago": age, "affects_readiness": False}
     failed = sorted(name for name, result in checks.items() if not result["ok"])
     if not failed:
         return _json(200, {"status": "ok", "checks": checks, "worker": worker})
