@@ -16,12 +16,14 @@ from finfactory.apikeys.models import ApiKey, KeyKind, KeyMode
 from finfactory.apikeys.scopes import PLATFORM_SCOPES, TENANT_SCOPES, unknown_scopes
 from finfactory.audit.services import audit_record
 from finfactory.errors import FieldError, InvalidInput, NotFound
+from finfactory.redisguard import RedisBreaker
 from finfactory.request_context import current_actor
 from finfactory.tenancy.context import in_public_schema, in_tenant
 
 logger = structlog.get_logger(__name__)
 
 CACHE_PREFIX = "apikey:"
+_cache_breaker = RedisBreaker("API key cache")
 # finfactory.tenancy.models.TenantEnvironment → the key mode it takes (tenancy depends on apikeys).
 MODE_FOR_ENVIRONMENT = {"sandbox": KeyMode.TEST, "live": KeyMode.LIVE}
 
@@ -235,17 +237,14 @@ def api_key_authenticate(secret: str) -> Principal:
     if not secrets.well_formed(secret):
         raise KeyRejected("malformed")
     digest = secrets.digest(secret)
-    entry = None
-    try:
-        entry = cache.get(CACHE_PREFIX + digest)
-    except Exception:
-        logger.warning("apikey.cache_unavailable", action="get")
+    # The cache is an optimisation: with Redis down keys resolve from the database, and the
+    # breaker spares every request the socket timeouts.
+    entry = _cache_breaker.call(lambda: cache.get(CACHE_PREFIX + digest), fallback=None)
     if entry is None:
         entry = _resolve(digest) or {"revoked": True, "principal": None}
-        try:
-            cache.set(CACHE_PREFIX + digest, entry, timeout=settings.API_KEY_CACHE_SECONDS)
-        except Exception:
-            logger.warning("apikey.cache_unavailable", action="set")
+        _cache_breaker.call(
+            lambda: cache.set(CACHE_PREFIX + digest, entry, timeout=settings.API_KEY_CACHE_SECONDS), fallback=None
+        )
     if entry["revoked"] or entry["principal"] is None:
         raise KeyRejected("unknown or revoked")
     data = dict(entry["principal"])

@@ -15,6 +15,7 @@ from rest_framework.throttling import BaseThrottle
 
 from finfactory.apikeys.permissions import required_scope
 from finfactory.apikeys.services import Principal
+from finfactory.redisguard import RedisBreaker
 
 logger = structlog.get_logger(__name__)
 
@@ -35,6 +36,7 @@ return {0, tonumber(oldest[2]) + window - now}
 """
 _UNITS_MS = {"s": 1000, "sec": 1000, "m": 60_000, "min": 60_000, "h": 3_600_000, "hour": 3_600_000}
 _script = None
+_breaker = RedisBreaker("rate limits")
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -67,11 +69,10 @@ class ApiKeyRateThrottle(BaseThrottle):
             return True
         scope = required_scope(view, request.method) or "default"
         limit, window_ms = limit_for(principal, scope)
-        try:
-            self._wait = hit(f"ff:rl:{principal.public_id}:{scope}", limit=limit, window_ms=window_ms)
-        except Exception:
-            logger.warning("ratelimit.redis_unavailable", key=principal.public_id)
-            return True
+        key = f"ff:rl:{principal.public_id}:{scope}"
+        # Redis unreachable: let the request through (money must keep moving), and for the
+        # breaker's pause do not even try, so that every request does not wait for a timeout.
+        self._wait = _breaker.call(lambda: hit(key, limit=limit, window_ms=window_ms), fallback=None)
         return self._wait is None
 
     def wait(self):

@@ -77,6 +77,14 @@ def _json(status: int, body: dict, content_type: str = "application/json") -> Ht
     return response
 
 
+# Dependencies the API serves without: readiness reports them down but stays 200.
+DEGRADABLE = {"redis", "broker"}
+DEGRADED_DETAIL = (
+    "Serving without Redis: money moves, events wait in the outbox until the broker returns, "
+    "rate limits are not enforced."
+)
+
+
 def healthz(request) -> HttpResponse:
     return _json(200, {"status": "ok"})
 
@@ -89,6 +97,14 @@ def readyz(request) -> HttpResponse:
     failed = sorted(name for name, result in checks.items() if not result["ok"])
     if not failed:
         return _json(200, {"status": "ok", "checks": checks, "worker": worker})
+    if set(failed) <= DEGRADABLE:
+        # Still ready: money moves without Redis (events wait in the outbox, rate limits fail open,
+        # caches read the database). Taking every web process out of the load balancer would turn
+        # a Redis outage into an API outage; the body says what is down, for alerting.
+        return _json(
+            200,
+            {"status": "degraded", "degraded": failed, "detail": DEGRADED_DETAIL, "checks": checks, "worker": worker},
+        )
     body = problem_body(
         status=503,
         code="not_ready",
