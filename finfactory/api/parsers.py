@@ -1,10 +1,16 @@
 """JSON parsing that refuses what JSON does not define (NaN, Infinity), text no database column
-can hold (NUL characters, unpaired surrogates — in keys as in values), and bounds nesting."""
+can hold (NUL characters, unpaired surrogates — in keys as in values), a name given twice in one
+object (which of the two would count is up to each parser on the way), and bounds nesting.
+
+Every request body of the API is a JSON object: any other JSON value (an array, a string, a
+number, `true`, `null`) is a 400 `validation_error` naming `body`, whichever view reads it — a
+view reading "no fields" from a falsy body cannot mistake `null` or `[]` for `{}`.
+"""
 
 import json
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ErrorDetail, ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
 MAX_DEPTH = 32
@@ -12,6 +18,15 @@ MAX_DEPTH = 32
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _unique_names(pairs: list[tuple[str, object]]) -> dict:
+    names = {}
+    for name, value in pairs:
+        if name in names:
+            raise ValueError(f"the name {name!r} appears twice in one object")
+        names[name] = value
+    return names
 
 
 def _storable(text: str) -> bool:
@@ -53,7 +68,7 @@ class StrictJSONParser(JSONParser):
             raise RequestDataTooBig("body too large")
         try:
             text = raw.decode("utf-8")
-            data = json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_names)
         except RecursionError as exc:
             raise ParseError("JSON nested too deeply.") from exc
         except (UnicodeDecodeError, ValueError) as exc:
@@ -64,4 +79,10 @@ class StrictJSONParser(JSONParser):
             raise ParseError(f"Malformed JSON: {exc}.") from exc
         if too_deep:
             raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.")
+        if not isinstance(data, dict):
+            raise ValidationError([ErrorDetail(f"A JSON object is required, not {_kind(data)}.", code="invalid")])
         return data
+
+
+def _kind(value) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")

@@ -92,12 +92,18 @@ class ApiKeyDetailView(APIView):
         return Response(ApiKeyOut(api_key_get(public_id=key_id, tenant=_tenant_id(request))).data)
 
 
+class ApiKeyRevokeIn(StrictSerializer):
+    pass
+
+
 class ApiKeyRevokeView(APIView):
     required_scopes = {"POST": "keys:manage"}
 
     @extend_schema(request=None, responses=ApiKeyOut)
     @idempotent(required=False)
     def post(self, request, key_id: str):
+        # No fields; a body, if sent, must be an empty JSON object (garbage is not ignored).
+        ApiKeyRevokeIn(data=request.data or {}).is_valid(raise_exception=True)
         key = api_key_get(public_id=key_id, tenant=_tenant_id(request))
         return Response(ApiKeyOut(api_key_revoke(key=key)).data)
 

@@ -136,6 +136,8 @@ def idempotent(*, required: bool):
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
                     return response
+                if not _recorded(response.status_code):
+                    return response  # refused before it ran: the corrected request may use the key
                 IdempotencyRecord.objects.create(
                     owner=owner,
                     key=key,
@@ -154,6 +156,14 @@ def idempotent(*, required: bool):
         return wrapped
 
     return decorator
+
+
+def _recorded(status: int) -> bool:
+    """What a key remembers: an outcome, that is, a success or a 422 refusal on the merits
+    (insufficient funds, a risk decline…). A request refused before it ran — invalid input (400),
+    an unknown id (404), a conflict (409) — is not remembered, so that the corrected request with
+    the same key runs (nothing was written either way)."""
+    return status < 400 or status == 422
 
 
 def idempotency_records_purge(*, now=None) -> int:

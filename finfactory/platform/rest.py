@@ -11,7 +11,7 @@ from finfactory.apikeys.authentication import PlatformKeyAuthentication
 from finfactory.errors import NotFound
 from finfactory.idempotency.services import idempotent
 from finfactory.platform.services import tenant_activate, tenant_provision, tenant_suspend
-from finfactory.tenancy.models import Tenant
+from finfactory.tenancy.models import Tenant, TenantEnvironment
 
 
 class TenantOut(serializers.ModelSerializer):
@@ -46,7 +46,7 @@ class TenantCreateIn(StrictSerializer):
     name = serializers.CharField(max_length=200)
     template = serializers.CharField(max_length=64, required=False, default="stored_value_wallet")
     environment = serializers.ChoiceField(
-        choices=["sandbox", "live"],
+        choices=TenantEnvironment.choices,
         required=False,
         default="sandbox",
         help_text="sandbox: test money, ff_test_ keys; live: real money, ff_live_ keys.",

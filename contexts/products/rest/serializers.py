@@ -9,7 +9,8 @@ from rest_framework import serializers
 from finfactory.api.serializers import ObjectTypeField, StrictIntegerField, StrictSerializer
 
 _AMOUNT = {"min_value": 1, "help_text": "Minor units of the currency (PHP 100.00 → 10000)."}
-_CURRENCY = {"min_length": 3, "max_length": 3, "help_text": "ISO 4217 code in capitals."}
+# Taken as sent: " PHP" or "PHP\n" is not a currency code (DRF would strip it to one).
+_CURRENCY = {"min_length": 3, "max_length": 3, "trim_whitespace": False, "help_text": "ISO 4217 code in capitals."}
 
 
 class Page(serializers.Serializer):
@@ -167,11 +168,28 @@ class WalletTransferOut(OperationOut):
 # --- QR Ph -----------------------------------------------------------------------------------------
 
 
+class EmvTextField(serializers.CharField):
+    """Text printed in a QR code (EMV `ans`): printable ASCII without leading or trailing spaces,
+    refused here under the API's own field name (the QR context names its fields `name`, `city`)."""
+
+    NOT_ANS = "Printable ASCII characters without leading or trailing spaces."
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not value.isascii() or not value.isprintable() or value != value.strip():
+            raise serializers.ValidationError(self.NOT_ANS, code="invalid")
+        return value
+
+
 class QrCodeIn(StrictSerializer):
     wallet_id = serializers.CharField()
     amount = StrictIntegerField(required=False, allow_null=True, **_AMOUNT)
-    merchant_name = serializers.CharField(max_length=25)
-    merchant_city = serializers.CharField(max_length=15)
+    merchant_name = EmvTextField(max_length=25)
+    merchant_city = EmvTextField(max_length=15)
     mcc = serializers.CharField(required=False, min_length=4, max_length=4)
 
 

@@ -299,6 +299,10 @@ class WebhookDeliveryListView(APIView):
         )
 
 
+class WebhookRedeliverIn(StrictSerializer):
+    """A redelivery takes no body: any field is refused (an ignored body could hide a typo)."""
+
+
 class WebhookDeliveryRedeliverView(APIView):
     required_scopes = {"POST": SCOPE}
 
@@ -314,5 +318,6 @@ class WebhookDeliveryRedeliverView(APIView):
         responses={202: WebhookDeliveryOut},
     )
     def post(self, request, endpoint_id: str, delivery_id: str):
+        WebhookRedeliverIn(data=request.data).is_valid(raise_exception=True)
         delivery = api.delivery_redeliver(endpoint_id=endpoint_id, delivery_id=delivery_id)
         return Response(WebhookDeliveryOut(delivery).data, status=202)

@@ -265,6 +265,18 @@ def test_money_movement_needs_an_idempotency_key_and_replays_it(client):
     assert client.get(f"wallets/{target['id']}/balance").json()["posted"] == 1_000
 
 
+def test_a_refusal_on_the_merits_is_replayed_under_its_key(client):
+    payer, payee = wallet(client, 1_000), wallet(client)
+    body = {"source_wallet_id": payer["id"], "destination_wallet_id": payee["id"], "amount": 5_000, "currency": "PHP"}
+
+    first = client.post("transfers", body, key="trf-422")
+    client.post("cash-ins", {"wallet_id": payer["id"], "amount": 10_000, "currency": "PHP"}, key="cin-422")
+    again = client.post("transfers", body, key="trf-422")  # funded meanwhile: the key keeps its answer
+
+    problem(first, 422, "insufficient_funds")
+    assert (problem(again, 422, "insufficient_funds"), again["Idempotent-Replayed"]) == (first.json(), "true")
+
+
 def test_a_key_still_being_processed_is_in_use(client):
     target = wallet(client)
     other = connections.create_connection("default")

@@ -87,16 +87,17 @@ def test_keys_are_scoped_per_api_key(acme):
     assert "Idempotent-Replayed" not in second
 
 
-def test_a_4xx_is_stored_and_replayed(acme):
+def test_a_400_is_not_stored_so_the_corrected_request_with_the_same_key_runs(acme):
     client = api_client(acme.api_key.secret)
-    bad = {"name": "x", "scopes": ["root"]}
+    bad, good = {"name": "x", "scopes": ["root"]}, {"name": "x", "scopes": ["events:read"]}
 
     first = client.post("/v1/api-keys", bad, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
-    second = client.post("/v1/api-keys", bad, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
+    corrected = client.post("/v1/api-keys", good, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
+    again = client.post("/v1/api-keys", good, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
 
     problem(first, 400, "validation_error")
-    problem(second, 400, "validation_error")
-    assert second["Idempotent-Replayed"] == "true"
+    assert corrected.status_code == 201 and "Idempotent-Replayed" not in corrected
+    assert (again.status_code, again["Idempotent-Replayed"], again.json()) == (201, "true", corrected.json())
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", "naïve"])
