@@ -139,8 +139,8 @@ class Command(BaseCommand):
         parser.add_argument("--wallets", type=int, default=200)
         parser.add_argument("--mix", default="transfer=60,cash_in=20,balance=20")
         parser.add_argument("--paced-seconds", type=float, default=20.0)
-        parser.add_argument("--web-workers", type=int, default=4)
-        parser.add_argument("--web-threads", type=int, default=2)
+        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--web-threads", type=int, default=1)
         parser.add_argument("--json", dest="json_out", metavar="FILE", help="Also write the figures as JSON.")
         parser.add_argument("--keep", action="store_true", help="Keep the scratch tenant and database.")
 
