@@ -107,7 +107,7 @@ def _ledger_client(index, barrier, schema, accounts, count, run):
             except PlatformError as exc:
                 status = exc.code
             result.add(time.perf_counter() - started, status)
-    return result
+    return {"transfer": result}
 
 
 def _merge(outcomes: list[dict[str, Latencies]]) -> dict[str, Latencies]:
@@ -168,18 +168,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"gunicorn (production settings): {options['web_workers']} workers x "
                                   f"{options['web_threads']} threads at {url}")  # fmt: skip
                 transfers = self._http(url, load, {"transfer": 1}, requests, concurrency, f"{run}t", None)
-                report["transfers_only"] = self._print("HTTP transfers only (closed loop)", transfers, baseline.tps)
+                report["transfers_only"] = self._print("HTTP transfers only (closed loop)", *transfers, baseline.tps)
                 mixed = self._http(url, load, mix, requests, concurrency, f"{run}m", None)
-                report["mix"] = self._print(f"HTTP mix {options['mix']} (closed loop)", mixed, baseline.tps)
+                report["mix"] = self._print(f"HTTP mix {options['mix']} (closed loop)", *mixed, baseline.tps)
                 half = report["mix"]["rate"] / 2
                 per_client = max(1, int(half * options["paced_seconds"] / concurrency))
                 paced = self._http(url, load, mix, per_client * concurrency, concurrency, f"{run}p",
                                    concurrency / half)  # fmt: skip
-                report["paced"] = self._print(f"HTTP mix paced at {half:,.0f} req/s (half the peak)", paced,
+                report["paced"] = self._print(f"HTTP mix paced at {half:,.0f} req/s (half the peak)", *paced,
                                               baseline.tps)  # fmt: skip
             ledger = self._ledger(load, report["transfers_only"]["count"], concurrency, run)
-            report["ledger"] = self._print("ledger.api transfers (same wallets, no HTTP)", {"transfer": ledger},
-                                           baseline.tps)  # fmt: skip
+            report["ledger"] = self._print("ledger.api transfers (same wallets, no HTTP)", *ledger, baseline.tps)
             report["http_over_ledger"] = report["transfers_only"]["rate"] / report["ledger"]["rate"]
             self.stdout.write(
                 f"ratios: HTTP transfers / pgbench {report['transfers_only']['ratio']:.2f} (target >= 0.20); "
@@ -225,30 +224,24 @@ class Command(BaseCommand):
         self.stdout.write("SQL statements per request: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
         return counts
 
-    def _http(self, url, load, mix, requests, concurrency, run, interval) -> dict[str, Latencies]:
+    def _http(self, url, load, mix, requests, concurrency, run, interval) -> tuple[dict[str, Latencies], float]:
+        """(latencies by kind, seconds) of `requests` HTTP requests from `concurrency` clients."""
         share = requests // concurrency
         outcomes, elapsed = run_clients(_http_client, concurrency, url, load.key, load.wallets, mix, share, run,
                                         interval)  # fmt: skip
-        merged = _merge(outcomes)
-        merged["_elapsed"] = elapsed  # type: ignore[assignment]
-        return merged
+        return _merge(outcomes), elapsed
 
-    def _ledger(self, load: LoadTenant, transfers: int, concurrency: int, run: str) -> Latencies:
+    def _ledger(self, load, transfers: int, concurrency: int, run: str) -> tuple[dict[str, Latencies], float]:
+        """The same, as `transfers` ledger.api transfers between the wallets' accounts."""
         accounts = [load.accounts[w] for w in load.wallets]
         outcomes, elapsed = run_clients(_ledger_client, concurrency, load.tenant.schema_name, accounts,
                                         transfers // concurrency, run)  # fmt: skip
-        merged = Latencies()
-        for outcome in outcomes:
-            merged.merge(outcome)
-        merged.elapsed = elapsed  # type: ignore[attr-defined]
-        return merged
+        return _merge(outcomes), elapsed
 
-    def _print(self, label: str, results: dict, pgbench_tps: float) -> dict:
-        elapsed = results.pop("_elapsed", None)
+    def _print(self, label: str, results: dict[str, Latencies], elapsed: float, pgbench_tps: float) -> dict:
         total = Latencies()
         for latencies in results.values():
             total.merge(latencies)
-        elapsed = elapsed or getattr(results.get("transfer"), "elapsed", None)
         rate = len(total.seconds) / elapsed
         summary = {**total.summary(), "rate": rate, "ratio": rate / pgbench_tps, "server_errors": total.server_errors,
                    "statuses": total.statuses}  # fmt: skip
